@@ -1,0 +1,115 @@
+"""Bytes on a topic to validated events and back."""
+
+import json
+from decimal import Decimal
+from functools import cache, reduce
+from operator import or_
+from typing import Annotated, Any, NoReturn
+
+from pydantic import Field, TypeAdapter, ValidationError
+
+from reach_contracts.envelope import Event, event_type_of
+from reach_contracts.errors import ContractError, quoted
+from reach_contracts.topics import DEAD_LETTER_TOPIC, TOPICS
+
+MAX_MESSAGE_BYTES = 1024 * 1024
+_MAX_REPORTED_ERRORS = 3
+
+
+def decode(topic: str, value: bytes) -> Event:
+    """Parse and validate one message from a topic; ContractError says why it is not an event."""
+    if topic not in TOPICS:
+        if topic == DEAD_LETTER_TOPIC:
+            raise ContractError(f"topic {topic!r} carries raw dead letters, not events")
+        raise ContractError(f"unknown topic {quoted(topic)}")
+    if len(value) > MAX_MESSAGE_BYTES:
+        raise ContractError(f"message is {len(value)} bytes, over the 1 MiB limit")
+    document = _parse_json(value)
+    if not isinstance(document, dict):
+        raise ContractError(f"not a JSON object but {_json_kind(document)}")
+    if "event_type" not in document:
+        raise ContractError("event_type: Field required")
+    event_type = document["event_type"]
+    if not isinstance(event_type, str):
+        raise ContractError("event_type: Input should be a valid string")
+    if event_type not in _event_types(topic):
+        raise ContractError(f"unknown event_type {quoted(event_type)} on topic {topic!r}")
+    try:
+        return _adapter(topic).validate_python(document)
+    except ValidationError as error:
+        raise ContractError(_describe(error, strip_tag=len(TOPICS[topic].events) > 1)) from None
+
+
+def encode(event: Event) -> bytes:
+    """Serialise an event as compact UTF-8 JSON (money as decimal strings)."""
+    return event.model_dump_json().encode()
+
+
+def event_class(event_type: str) -> type[Event]:
+    """Return the class of an event type on any topic; ContractError if there is none."""
+    try:
+        return _classes_by_event_type()[event_type]
+    except KeyError:
+        raise ContractError(f"unknown event_type {quoted(event_type)}") from None
+
+
+def _parse_json(value: bytes) -> Any:
+    """Decode UTF-8 JSON, keeping fractional numbers exact and refusing NaN and Infinity."""
+    try:
+        text = value.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ContractError("not UTF-8") from None
+    try:
+        return json.loads(text, parse_float=Decimal, parse_constant=_refuse_constant)
+    except json.JSONDecodeError as error:
+        raise ContractError(
+            f"not valid JSON: {error.msg} at line {error.lineno} column {error.colno}"
+        ) from None
+    except RecursionError:
+        raise ContractError("not valid JSON: nested too deeply") from None
+
+
+def _refuse_constant(name: str) -> NoReturn:
+    """Reject the NaN and Infinity literals Python's json accepts but JSON does not have."""
+    raise ContractError(f"not valid JSON: {name} is not a JSON number")
+
+
+def _json_kind(document: Any) -> str:
+    """Name the JSON type of a parsed value, for error reasons."""
+    kinds = {list: "an array", str: "a string", bool: "a boolean", type(None): "null"}
+    return kinds.get(type(document), "a number")
+
+
+@cache
+def _classes_by_event_type() -> dict[str, type[Event]]:
+    """Every event class of every topic, by its event_type."""
+    return {event_type_of(event): event for topic in TOPICS.values() for event in topic.events}
+
+
+@cache
+def _event_types(topic: str) -> frozenset[str]:
+    """Event types allowed on a topic."""
+    return frozenset(event_type_of(event) for event in TOPICS[topic].events)
+
+
+@cache
+def _adapter(topic: str) -> TypeAdapter[Event]:
+    """Validator of a topic's events, a union discriminated on event_type."""
+    events = TOPICS[topic].events
+    if len(events) == 1:
+        return TypeAdapter(events[0])
+    union: Any = reduce(or_, events)
+    return TypeAdapter(Annotated[union, Field(discriminator="event_type")])
+
+
+def _describe(error: ValidationError, *, strip_tag: bool) -> str:
+    """Summarise validation errors as 'field.path: message; …' without echoing input values."""
+    parts = []
+    for detail in error.errors(include_url=False, include_input=False):
+        location = detail["loc"][1:] if strip_tag else detail["loc"]
+        path = ".".join(str(part) for part in location)
+        parts.append(f"{path}: {detail['msg']}" if path else detail["msg"])
+    reason = "; ".join(parts[:_MAX_REPORTED_ERRORS])
+    if len(parts) > _MAX_REPORTED_ERRORS:
+        reason += f" (and {len(parts) - _MAX_REPORTED_ERRORS} more)"
+    return reason

@@ -1,0 +1,96 @@
+"""Outreach decisions emitted by the campaign service (topic reach.outreach.v1)."""
+
+from typing import Literal
+
+from pydantic import ConfigDict, Field
+
+from reach_contracts.enums import Channel, Purpose
+from reach_contracts.envelope import Event, Payload
+from reach_contracts.values import Identifier
+
+
+class OutreachRequestedPayload(Payload):
+    """What to send to whom, on which channel, and why; the notifier renders and sends it."""
+
+    idempotency_key: Identifier = Field(description="Same key, same outreach: sent at most once")
+    campaign_id: Identifier
+    campaign_name: str
+    variant: str = Field(default="A", min_length=1, max_length=32)
+    channel: Channel
+    purpose: Purpose
+    subject: str | None = None
+    body: str = Field(description="Template with {name}-style placeholders filled from variables")
+    variables: dict[str, str] = Field(default_factory=dict)
+    trigger_event_id: Identifier = Field(description="event_id of the event that triggered it")
+
+
+class OutreachRequested(Event):
+    """The campaign service decided to contact a client."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "event_id": "out-CMP-first-trade-thanks-C00012345",
+                    "event_type": "outreach.requested",
+                    "schema_version": 1,
+                    "occurred_at": "2026-11-24T10:00:00+08:00",
+                    "client_id": "C00012345",
+                    "payload": {
+                        "idempotency_key": "CMP-first-trade-thanks:C00012345:20261123",
+                        "campaign_id": "CMP-first-trade-thanks",
+                        "campaign_name": "首笔交易感谢",
+                        "variant": "B",
+                        "channel": "sms",
+                        "purpose": "service",
+                        "subject": None,
+                        "body": (
+                            "{name}您好，感谢您完成首笔交易，"
+                            "如有疑问请联系您的投资顾问{advisor_name}。"
+                        ),
+                        "variables": {"name": "李女士", "advisor_name": "王经理"},
+                        "trigger_event_id": "trd-20261123-0000981234",
+                    },
+                }
+            ]
+        }
+    )
+
+    event_type: Literal["outreach.requested"] = "outreach.requested"
+    payload: OutreachRequestedPayload
+
+
+class OutreachHeldOutPayload(Payload):
+    """Which campaign held the client out as control."""
+
+    idempotency_key: Identifier
+    campaign_id: Identifier
+    campaign_name: str
+    trigger_event_id: Identifier
+
+
+class OutreachHeldOut(Event):
+    """A client qualified for outreach but was kept in the holdout control group."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "event_id": "out-CMP-first-trade-thanks-C00054321",
+                    "event_type": "outreach.held_out",
+                    "schema_version": 1,
+                    "occurred_at": "2026-11-24T10:00:00+08:00",
+                    "client_id": "C00054321",
+                    "payload": {
+                        "idempotency_key": "CMP-first-trade-thanks:C00054321:20261123",
+                        "campaign_id": "CMP-first-trade-thanks",
+                        "campaign_name": "首笔交易感谢",
+                        "trigger_event_id": "trd-20261123-0000981877",
+                    },
+                }
+            ]
+        }
+    )
+
+    event_type: Literal["outreach.held_out"] = "outreach.held_out"
+    payload: OutreachHeldOutPayload

@@ -1,0 +1,1 @@
+"""The one shared runtime of Reach services."""

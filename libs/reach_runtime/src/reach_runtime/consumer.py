@@ -1,0 +1,208 @@
+"""The batch consumer: handle a partition's batch in one transaction, then commit its offsets."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+
+from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
+from aiokafka.errors import KafkaError
+from opentelemetry import trace
+from reach_contracts import ContractError, Event, decode
+from sqlalchemy.exc import DBAPIError, OperationalError
+
+from reach_runtime import metrics
+from reach_runtime.dead_letters import SourceMessage, park
+from reach_runtime.settings import ServiceSettings
+from reach_runtime.telemetry import context_from_headers, tracer
+from reach_runtime.uow import UnitOfWork, UnitOfWorkFactory
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[Event, UnitOfWork], Awaitable[None]]
+# logical topic -> event_type -> handler; event types without a handler are skipped.
+Subscriptions = Mapping[str, Mapping[str, Handler]]
+
+TRANSIENT = (OperationalError, OSError, asyncio.TimeoutError, KafkaError)
+
+
+def is_transient(error: BaseException) -> bool:
+    """Infrastructure trouble (retry until it passes) as opposed to a message that cannot be handled."""
+    if isinstance(error, DBAPIError) and error.connection_invalidated:
+        return True
+    return isinstance(error, TRANSIENT)
+
+
+@dataclass
+class _Item:
+    record: ConsumerRecord
+    topic: str  # logical name
+    event: Event | None
+    error: str | None
+
+    def source(self) -> SourceMessage:
+        key = self.record.key.decode("utf-8", "replace") if self.record.key else None
+        return SourceMessage(
+            self.record.topic, self.record.partition, self.record.offset, key, self.record.value or b""
+        )
+
+
+class BatchConsumer:
+    """Consumes the subscribed topics in one group; offsets are committed only after the DB commit."""
+
+    def __init__(
+        self,
+        *,
+        settings: ServiceSettings,
+        subscriptions: Subscriptions,
+        uow_factory: UnitOfWorkFactory,
+        transient_backoff_s: float = 0.5,
+    ) -> None:
+        self._settings = settings
+        self._subscriptions = subscriptions
+        self._uows = uow_factory
+        self._group = settings.consumer_group
+        self._logical = {settings.topic(t): t for t in subscriptions}
+        self._backoff = transient_backoff_s
+        self._service = settings.service_name
+        self._consumer: AIOKafkaConsumer | None = None
+        self.ready = asyncio.Event()
+
+    async def run(self) -> None:
+        """Consume until cancelled."""
+        consumer = AIOKafkaConsumer(
+            *self._logical,
+            bootstrap_servers=self._settings.kafka_bootstrap_servers,
+            group_id=self._group,
+            client_id=f"reach-{self._service}",
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+            max_poll_records=self._settings.consumer_max_records,
+            isolation_level="read_committed",
+        )
+        self._consumer = consumer
+        await consumer.start()
+        self.ready.set()
+        try:
+            while True:
+                batches = await consumer.getmany(
+                    timeout_ms=500, max_records=self._settings.consumer_max_records
+                )
+                for tp, records in batches.items():
+                    await self._handle_partition_batch(tp, records)
+                    await consumer.commit({tp: records[-1].offset + 1})
+                await self._record_lag(consumer)
+        finally:
+            self.ready.clear()
+            await consumer.stop()
+
+    async def _handle_partition_batch(self, tp: TopicPartition, records: list[ConsumerRecord]) -> None:
+        logical = self._logical[tp.topic]
+        metrics.consumed.labels(self._service, logical).inc(len(records))
+        items = [self._decode(logical, r) for r in records]
+        started = time.perf_counter()
+        attempt = 0
+        while True:
+            try:
+                await self._commit_items(items)
+                break
+            except Exception as error:  # noqa: BLE001 - classified below
+                if is_transient(error):
+                    log.warning("transient failure, retrying batch", extra={"fields": {"error": repr(error)}})
+                    await asyncio.sleep(min(self._backoff * 2 ** min(attempt, 5), 10))
+                    attempt += 1
+                    continue
+                attempt += 1
+                if attempt >= self._settings.consumer_poison_retries:
+                    await self._isolate_poison(items)
+                    break
+                await asyncio.sleep(self._backoff * attempt)
+        metrics.batch_seconds.labels(self._service).observe(time.perf_counter() - started)
+
+    def _decode(self, logical: str, record: ConsumerRecord) -> _Item:
+        try:
+            return _Item(record, logical, decode(logical, record.value or b""), None)
+        except ContractError as error:
+            return _Item(record, logical, None, error.reason)
+
+    async def _commit_items(self, items: list[_Item]) -> None:
+        """All items of a batch in one transaction: claim ids, handle fresh events, park bad ones."""
+        async with self._uows() as uow:
+            ids = [i.event.event_id for i in items if i.event is not None]
+            fresh = await uow.claim(self._group, ids)
+            for item in items:
+                if item.event is None:
+                    await self._park(uow, item, item.error or "undecodable")
+                elif item.event.event_id in fresh:
+                    fresh.discard(item.event.event_id)
+                    await self._dispatch(uow, item)
+                else:
+                    metrics.duplicates.labels(self._service, item.topic).inc()
+            await uow.commit()
+        for item in items:
+            if item.event is not None:
+                metrics.processed.labels(self._service, item.topic, item.event.event_type).inc()
+
+    async def _dispatch(self, uow: UnitOfWork, item: _Item) -> None:
+        assert item.event is not None
+        handler = self._subscriptions[item.topic].get(item.event.event_type)
+        if handler is None:
+            return
+        parent = context_from_headers(item.record.headers)
+        with tracer().start_as_current_span(
+            f"{item.topic} process",
+            context=parent,
+            kind=trace.SpanKind.CONSUMER,
+            attributes={
+                "messaging.system": "kafka",
+                "messaging.destination.name": item.record.topic,
+                "messaging.kafka.destination.partition": item.record.partition,
+                "messaging.kafka.message.offset": item.record.offset,
+                "reach.event_id": item.event.event_id,
+                "reach.event_type": item.event.event_type,
+            },
+        ):
+            started = time.perf_counter()
+            await handler(item.event, uow)
+            metrics.handler_seconds.labels(self._service, item.topic).observe(
+                time.perf_counter() - started
+            )
+
+    async def _park(self, uow: UnitOfWork, item: _Item, reason: str) -> None:
+        log.warning(
+            "dead-lettered",
+            extra={"fields": {"topic": item.record.topic, "partition": item.record.partition,
+                              "offset": item.record.offset, "reason": reason}},
+        )
+        await park(uow, consumer_group=self._group, message=item.source(), reason=reason)
+        metrics.dead_lettered.labels(self._service, item.topic).inc()
+
+    async def _isolate_poison(self, items: list[_Item]) -> None:
+        """The batch keeps failing: handle each item alone and park the ones that fail."""
+        for item in items:
+            while True:
+                try:
+                    await self._commit_items([item])
+                    break
+                except Exception as error:  # noqa: BLE001 - classified below
+                    if is_transient(error):
+                        await asyncio.sleep(self._backoff)
+                        continue
+                    async with self._uows() as uow:
+                        await uow.claim(self._group, [item.event.event_id] if item.event else [])
+                        await self._park(uow, item, f"handler failed: {error!r}")
+                        await uow.commit()
+                    break
+
+    async def _record_lag(self, consumer: AIOKafkaConsumer) -> None:
+        for tp in consumer.assignment():
+            highwater = consumer.highwater(tp)
+            if highwater is None:
+                continue
+            position = await consumer.position(tp)
+            metrics.consumer_lag.labels(self._service, self._logical[tp.topic], str(tp.partition)).set(
+                max(highwater - position, 0)
+            )

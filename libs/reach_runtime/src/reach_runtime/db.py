@@ -1,0 +1,128 @@
+"""Database plumbing shared by services: engines, naming, UTC times, the runtime's own tables."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Column,
+    DateTime,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+    TypeDecorator,
+    event,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def new_metadata() -> MetaData:
+    """A MetaData with explicit constraint names, as every service's tables use."""
+    return MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Stores UTC, returns timezone-aware UTC on every database (SQLite keeps no zone)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTCDateTime column")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+# The runtime's tables live in every service's database, migrated with the service's own.
+runtime_metadata = new_metadata()
+
+inbox = Table(
+    "reach_inbox",
+    runtime_metadata,
+    Column("consumer_group", String(200), primary_key=True),
+    Column("event_id", String(128), primary_key=True),
+    Column("processed_at", UTCDateTime(), nullable=False),
+)
+
+outbox = Table(
+    "reach_outbox",
+    runtime_metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    Column("topic", String(249), nullable=False),
+    Column("key", String(200), nullable=True),
+    Column("value", LargeBinary, nullable=False),
+    Column("headers", JSON, nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+)
+
+dead_letters = Table(
+    "reach_dead_letters",
+    runtime_metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    Column("consumer_group", String(200), nullable=False),
+    Column("source_topic", String(249), nullable=False),
+    Column("source_partition", Integer, nullable=False),
+    Column("source_offset", BigInteger, nullable=False),
+    Column("key", String(200), nullable=True),
+    Column("value", LargeBinary, nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("replayed_at", UTCDateTime(), nullable=True),
+)
+
+
+def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
+    """An async engine; SQLite files get WAL, a busy timeout and write-ahead locking."""
+    if url.startswith("sqlite"):
+        path = url.split(":///", 1)[-1]
+        if path and path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_async_engine(url, connect_args={"timeout": 30}, **kwargs)
+        _serialize_sqlite_writers(engine)
+        return engine
+    return create_async_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5, **kwargs)
+
+
+def _serialize_sqlite_writers(engine: AsyncEngine) -> None:
+    # Every transaction takes the write lock up front (BEGIN IMMEDIATE): SQLite otherwise
+    # fails a reader that later writes when another writer went first, and no timeout helps.
+    @event.listens_for(engine.sync_engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def session_factory(engine: AsyncEngine) -> async_sessionmaker:
+    return async_sessionmaker(engine, expire_on_commit=False)

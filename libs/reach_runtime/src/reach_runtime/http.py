@@ -1,0 +1,77 @@
+"""The HTTP side every service shares: health, readiness, metrics, and domain errors as HTTP."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import TYPE_CHECKING, Annotated
+
+from fastapi import APIRouter, Depends, FastAPI, Request, Response
+from fastapi.responses import JSONResponse
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from reach_runtime.errors import DomainError
+from reach_runtime.uow import UnitOfWork
+
+if TYPE_CHECKING:
+    from reach_runtime.service import Runtime
+
+health = APIRouter(tags=["operations"])
+
+
+def runtime_of(request: Request) -> Runtime:
+    return request.app.state.runtime
+
+
+async def _session(request: Request):  # noqa: ANN202 - a generator dependency
+    async with runtime_of(request).sessions() as session:
+        yield session
+
+
+async def _uow(request: Request):  # noqa: ANN202 - a generator dependency
+    async with runtime_of(request).uows() as uow:
+        yield uow
+
+
+Session = Annotated[AsyncSession, Depends(_session)]
+Uow = Annotated[UnitOfWork, Depends(_uow)]
+
+
+@health.get("/healthz", summary="The process is alive")
+async def healthz() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+@health.get("/readyz", summary="The database and Kafka answer, and consumers have joined")
+async def readyz(request: Request) -> JSONResponse:
+    runtime = runtime_of(request)
+    checks: dict[str, str] = {}
+    try:
+        async with runtime.sessions() as session:
+            await asyncio.wait_for(session.execute(text("SELECT 1")), timeout=2)
+        checks["database"] = "ok"
+    except Exception as error:  # noqa: BLE001 - readiness reports, never raises
+        checks["database"] = f"failed: {type(error).__name__}"
+    checks["kafka"] = "ok" if await runtime.kafka_reachable() else "failed"
+    for name, ready in runtime.readiness().items():
+        checks[name] = "ok" if ready else "starting"
+    ok = all(v == "ok" for v in checks.values())
+    return JSONResponse({"status": "ok" if ok else "unavailable", "checks": checks},
+                        status_code=200 if ok else 503)
+
+
+@health.get("/metrics", summary="Prometheus metrics", response_class=Response)
+async def prometheus() -> Response:
+    return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Domain errors become HTTP responses whose body says which field and why."""
+
+    @app.exception_handler(DomainError)
+    async def _domain_error(_request: Request, error: DomainError) -> JSONResponse:
+        detail = {"msg": error.message}
+        if error.field:
+            detail["loc"] = ["body", *error.field.split(".")]
+        return JSONResponse({"detail": [detail]}, status_code=error.status_code)

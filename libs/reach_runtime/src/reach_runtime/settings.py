@@ -1,0 +1,58 @@
+"""Typed settings shared by every service, read from the environment in one place."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+Environment = Literal["local", "test", "production"]
+
+
+class ServiceSettings(BaseSettings):
+    """Settings every service has; a service subclasses it to add its own."""
+
+    model_config = SettingsConfigDict(env_file=None, extra="ignore", frozen=True)
+
+    service_name: str = "reach"
+    reach_env: Environment = "local"
+    kafka_bootstrap_servers: str = "127.0.0.1:9092"
+    kafka_topic_prefix: str = Field(default="", pattern=r"^[A-Za-z0-9._-]*$")
+    kafka_partitions: int = Field(default=4, ge=1, le=1000, description="for topics Reach creates")
+    database_url: str = ""
+    data_dir: Path = Path(".local/data")
+    http_host: str = "127.0.0.1"
+    http_port: int = Field(default=8100, ge=0, le=65535)
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    log_format: Literal["json", "text"] = "json"
+    otel_exporter_otlp_endpoint: str | None = None
+    consumer_max_records: int = Field(default=500, ge=1, le=10_000)
+    consumer_poison_retries: int = Field(default=3, ge=1, le=20)
+    relay_batch_size: int = Field(default=500, ge=1, le=10_000)
+    relay_poll_interval_ms: int = Field(default=200, ge=10, le=60_000)
+
+    @model_validator(mode="after")
+    def _refuse_unsafe_defaults(self) -> ServiceSettings:
+        if self.reach_env == "production":
+            if not self.database_url or self.database_url.startswith("sqlite"):
+                raise ValueError("production needs DATABASE_URL pointing at PostgreSQL")
+            if self.kafka_bootstrap_servers.startswith("127.0.0.1"):
+                raise ValueError("production needs KAFKA_BOOTSTRAP_SERVERS of the real cluster")
+        return self
+
+    @property
+    def effective_database_url(self) -> str:
+        """DATABASE_URL, or the embedded SQLite file of this service."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite+aiosqlite:///{self.data_dir / (self.service_name + '.db')}"
+
+    def topic(self, name: str) -> str:
+        """The physical Kafka topic for a logical topic name (tests isolate by prefix)."""
+        return self.kafka_topic_prefix + name
+
+    @property
+    def consumer_group(self) -> str:
+        return f"{self.kafka_topic_prefix}reach-{self.service_name}"

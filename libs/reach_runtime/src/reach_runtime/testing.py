@@ -1,0 +1,200 @@
+"""Pytest fixtures and helpers shared by every test suite: real Kafka, real PostgreSQL.
+
+Infrastructure is found in this order: servers named by KAFKA_BOOTSTRAP_SERVERS /
+TEST_POSTGRES_URL; testcontainers where a Docker engine answers; otherwise the project's
+own scripts start a local Apache Kafka and PostgreSQL (infra/kafka, infra/postgres).
+Each test gets its own topic prefix and its own database, so tests never see each other.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import shutil
+import subprocess
+import uuid
+from collections.abc import AsyncIterator, Callable, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord
+from reach_contracts import Event, encode
+from sqlalchemy.engine import make_url
+
+from reach_runtime import migrations
+from reach_runtime.clock import Clock
+from reach_runtime.service import Runtime, ServiceDefinition, create_app
+
+ROOT = Path(__file__).resolve().parents[4]
+TEST_KAFKA_PORT = int(os.environ.get("TEST_KAFKA_PORT", "19092"))
+TEST_PG_PORT = int(os.environ.get("TEST_PG_PORT", "55432"))
+
+
+def _docker_available() -> bool:
+    if shutil.which("docker") is None:
+        return False
+    return subprocess.run(["docker", "info"], capture_output=True, check=False).returncode == 0
+
+
+@pytest.fixture(scope="session")
+def kafka_bootstrap() -> Iterator[str]:
+    """Bootstrap servers of a real Kafka broker for this test session."""
+    if os.environ.get("KAFKA_BOOTSTRAP_SERVERS"):
+        yield os.environ["KAFKA_BOOTSTRAP_SERVERS"]
+    elif _docker_available():
+        from testcontainers.kafka import KafkaContainer
+
+        with KafkaContainer("apache/kafka:4.1.1").with_kraft() as kafka:
+            yield kafka.get_bootstrap_server()
+    else:
+        env = {**os.environ, "KAFKA_PORT": str(TEST_KAFKA_PORT),
+               "KAFKA_DATA_DIR": str(ROOT / ".local" / f"test-kafka-{TEST_KAFKA_PORT}")}
+        script = ROOT / "infra" / "kafka" / "kafka.sh"
+        subprocess.run([str(script), "start"], env=env, check=True)
+        yield f"127.0.0.1:{TEST_KAFKA_PORT}"
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[str]:
+    """A SQLAlchemy URL (asyncpg) of a PostgreSQL server where the test role may create databases."""
+    if os.environ.get("TEST_POSTGRES_URL"):
+        yield os.environ["TEST_POSTGRES_URL"]
+    elif _docker_available():
+        from testcontainers.postgres import PostgresContainer
+
+        with PostgresContainer("postgres:15", driver="asyncpg") as pg:
+            yield pg.get_connection_url()
+    else:
+        env = {**os.environ, "PG_PORT": str(TEST_PG_PORT)}
+        script = ROOT / "infra" / "postgres" / "postgres.sh"
+        subprocess.run([str(script), "start"], env=env, check=True)
+        yield f"postgresql+asyncpg://reach:reach@127.0.0.1:{TEST_PG_PORT}/postgres"
+
+
+@pytest.fixture
+async def postgres_url(postgres_server: str) -> AsyncIterator[str]:
+    """A new, empty PostgreSQL database for one test, dropped afterwards."""
+    import asyncpg
+
+    server = make_url(postgres_server)
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    dsn = server.set(drivername="postgresql").render_as_string(hide_password=False)
+    admin = await asyncpg.connect(dsn)
+    try:
+        await admin.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await admin.close()
+    yield server.set(database=name).render_as_string(hide_password=False)
+    admin = await asyncpg.connect(dsn)
+    try:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await admin.close()
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path) -> str:
+    return f"sqlite+aiosqlite:///{tmp_path / 'service.db'}"
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def database_url(request: pytest.FixtureRequest) -> str:
+    """Each test using this runs once on the embedded SQLite and once on PostgreSQL."""
+    name = "sqlite_url" if request.param == "sqlite" else "postgres_url"
+    return request.getfixturevalue(name)
+
+
+@pytest.fixture
+def topic_prefix() -> str:
+    """A prefix that gives one test its own topics and consumer groups."""
+    return f"t{uuid.uuid4().hex[:10]}."
+
+
+class Broker:
+    """Publishing to and reading from real topics, under one test's prefix."""
+
+    def __init__(self, bootstrap: str, prefix: str) -> None:
+        self.bootstrap = bootstrap
+        self.prefix = prefix
+
+    async def publish(
+        self, topic: str, *messages: Event | bytes, key: str | None = None,
+        headers: list[tuple[str, bytes]] | None = None,
+    ) -> None:
+        producer = AIOKafkaProducer(bootstrap_servers=self.bootstrap, acks="all", enable_idempotence=True)
+        await producer.start()
+        try:
+            for message in messages:
+                value = encode(message) if isinstance(message, Event) else message
+                k = message.client_id if isinstance(message, Event) else key
+                await producer.send_and_wait(
+                    self.prefix + topic, value, key=k.encode() if k else None, headers=headers
+                )
+        finally:
+            await producer.stop()
+
+    async def read(
+        self, topic: str, *, until: Callable[[list[ConsumerRecord]], bool], timeout_s: float = 60
+    ) -> list[ConsumerRecord]:
+        """Records of a topic from the beginning, until `until(records)` holds (or time runs out)."""
+        consumer = AIOKafkaConsumer(
+            self.prefix + topic, bootstrap_servers=self.bootstrap, auto_offset_reset="earliest",
+            enable_auto_commit=False, group_id=None,
+        )
+        await consumer.start()
+        records: list[ConsumerRecord] = []
+        try:
+            async with asyncio.timeout(timeout_s):
+                while not until(records):
+                    batch = await consumer.getmany(timeout_ms=200)
+                    for part in batch.values():
+                        records.extend(part)
+        except TimeoutError:
+            pass
+        finally:
+            await consumer.stop()
+        return records
+
+
+@pytest.fixture
+def broker(kafka_bootstrap: str, topic_prefix: str) -> Broker:
+    return Broker(kafka_bootstrap, topic_prefix)
+
+
+@contextlib.asynccontextmanager
+async def running(
+    definition: ServiceDefinition, *, clock: Clock | None = None
+) -> AsyncIterator[tuple[Runtime, httpx.AsyncClient]]:
+    """A service migrated from zero and running every role in this event loop, with an HTTP client."""
+    settings = definition.settings
+    await asyncio.to_thread(
+        migrations.upgrade, definition.migrations, definition.metadata, settings.effective_database_url
+    )
+    runtime = Runtime(definition, clock=clock)
+    app = create_app(runtime)
+    await runtime.start(("api", "consume", "relay"))
+    try:
+        if runtime.consumer is not None:
+            await asyncio.wait_for(runtime.consumer.ready.wait(), timeout=30)
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://service") as client:
+            yield runtime, client
+    finally:
+        await runtime.stop()
+
+
+async def eventually(check: Callable[[], object], *, timeout_s: float = 60, interval_s: float = 0.2):  # noqa: ANN201
+    """Poll an (async) check until it returns a truthy value; the last value is returned."""
+    result = None
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout_s
+    while loop.time() < deadline:
+        result = check()
+        if asyncio.iscoroutine(result):
+            result = await result
+        if result:
+            return result
+        await asyncio.sleep(interval_s)
+    return result

@@ -1,0 +1,24 @@
+"""Analytics' composition root."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from reach_runtime.service import ServiceDefinition
+
+from reach_analytics.api.routes import router
+from reach_analytics.db.tables import metadata
+from reach_analytics.handlers.events import SUBSCRIPTIONS
+from reach_analytics.settings import AnalyticsSettings
+
+
+def bootstrap(settings: AnalyticsSettings | None = None) -> ServiceDefinition:
+    return ServiceDefinition(
+        name="analytics",
+        description="Funnels, conversions and uplift against the holdout group.",
+        settings=settings or AnalyticsSettings(),
+        metadata=metadata,
+        migrations=Path(__file__).parent / "db" / "versions",
+        subscriptions=SUBSCRIPTIONS,
+        routers=[router],
+    )

@@ -1,0 +1,16 @@
+"""Analytics' settings."""
+
+from datetime import timedelta
+
+from pydantic import Field
+from reach_runtime.settings import ServiceSettings
+
+
+class AnalyticsSettings(ServiceSettings):
+    service_name: str = "analytics"
+    http_port: int = 8105
+    attribution_window_days: float = Field(default=7.0, gt=0, le=365)
+
+    @property
+    def attribution_window(self) -> timedelta:
+        return timedelta(days=self.attribution_window_days)

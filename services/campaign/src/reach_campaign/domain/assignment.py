@@ -1,0 +1,18 @@
+"""Deterministic assignment of a client to the holdout group of a campaign."""
+
+from __future__ import annotations
+
+import hashlib
+
+BUCKETS = 10_000
+
+
+def bucket(campaign_id: str, client_id: str) -> int:
+    """A stable number in [0, 10000) for this client in this campaign."""
+    digest = hashlib.sha256(f"{campaign_id}\x1f{client_id}".encode()).digest()
+    return int.from_bytes(digest[:8], "big") % BUCKETS
+
+
+def in_holdout(campaign_id: str, client_id: str, holdout_percent: float) -> bool:
+    """The same client always lands on the same side, whatever the order of events."""
+    return bucket(campaign_id, client_id) < round(holdout_percent * BUCKETS / 100)

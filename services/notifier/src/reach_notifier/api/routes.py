@@ -1,0 +1,57 @@
+"""Sends over HTTP: what was sent, suppressed or failed, and why (contact details masked)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+from pydantic import BaseModel, ConfigDict
+from reach_runtime.errors import NotFound
+from reach_runtime.http import Session
+from sqlalchemy import select
+
+from reach_notifier.db.tables import SendRow
+
+router = APIRouter(prefix="/sends", tags=["sends"])
+
+
+class SendOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    idempotency_key: str
+    client_id: str
+    campaign_id: str
+    channel: str
+    purpose: str
+    status: str
+    attempts: int
+    subject: str | None
+    body: str
+    last_error: str | None
+    provider_message_id: str | None
+    created_at: datetime
+    sent_at: datetime | None
+
+
+@router.get("", response_model=list[SendOut], summary="Sends, newest first")
+async def list_sends(
+    session: Session,
+    client_id: Annotated[str | None, Query(max_length=64)] = None,
+    status: Annotated[str | None, Query(pattern="^(pending|sending|sent|failed|suppressed)$")] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> list[SendRow]:
+    query = select(SendRow).order_by(SendRow.created_at.desc()).limit(limit)
+    if client_id:
+        query = query.where(SendRow.client_id == client_id)
+    if status:
+        query = query.where(SendRow.status == status)
+    return list(await session.scalars(query))
+
+
+@router.get("/{idempotency_key}", response_model=SendOut, summary="One send")
+async def get_send(idempotency_key: str, session: Session) -> SendRow:
+    send = await session.get(SendRow, idempotency_key)
+    if send is None:
+        raise NotFound(f"no send {idempotency_key!r}", field="idempotency_key")
+    return send

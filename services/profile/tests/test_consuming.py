@@ -1,0 +1,115 @@
+"""The profile service through real Kafka: poison isolation, de-duplication, emitted portraits."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from decimal import Decimal
+
+import pytest
+from reach_contracts import TradeExecuted, TradeExecutedPayload, decode
+from reach_profile.bootstrap import bootstrap
+from reach_profile.settings import ProfileSettings
+from reach_runtime.testing import Broker, eventually, running
+
+pytestmark = pytest.mark.kafka
+
+
+def trade(event_id: str, client_id: str, at: str = "2026-11-23T09:31:02+08:00") -> TradeExecuted:
+    return TradeExecuted(
+        event_id=event_id,
+        occurred_at=datetime.fromisoformat(at),
+        client_id=client_id,
+        payload=TradeExecutedPayload(
+            account_id=f"A{client_id}", trade_id=f"T{event_id}", symbol="600519", market="SSE",
+            instrument_type="stock", side="buy", quantity=Decimal(100), price=Decimal("9.10"),
+            amount=Decimal("910.00"), fee=Decimal("5.00"), channel="app",
+        ),
+    )
+
+
+def settings(database_url: str, broker: Broker) -> ProfileSettings:
+    return ProfileSettings(
+        database_url=database_url, kafka_bootstrap_servers=broker.bootstrap,
+        kafka_topic_prefix=broker.prefix, relay_poll_interval_ms=50,
+    )
+
+
+async def portrait(client, client_id: str) -> dict | None:  # noqa: ANN001
+    response = await client.get(f"/portraits/{client_id}")
+    return response.json() if response.status_code == 200 else None
+
+
+async def test_bad_messages_are_dead_lettered_and_the_events_around_them_processed(
+    database_url: str, broker: Broker
+) -> None:
+    invalid = json.loads(trade("e-bad", "C1").model_dump_json())
+    invalid["payload"]["amount"] = -5
+    await broker.publish("trading.trades.v1", trade("e-1", "C1"), key="C1")
+    await broker.publish("trading.trades.v1", b"{not json", key="C1")
+    await broker.publish("trading.trades.v1", json.dumps(invalid).encode(), key="C1")
+    await broker.publish("trading.trades.v1", trade("e-2", "C1", "2026-11-23T10:00:00+08:00"), key="C1")
+
+    async with running(bootstrap(settings(database_url, broker))) as (_runtime, client):
+        latest = await eventually(
+            lambda: _with_trades(client, "C1", 2)
+        )
+        assert latest["trade_count"] == 2
+        assert latest["last_trade_at"].startswith("2026-11-23T02:00:00")
+
+        letters = await broker.read("reach.dead-letters.v1", until=lambda r: len(r) >= 2)
+    assert len(letters) == 2
+    headers = [dict(r.headers) for r in letters]
+    reasons = sorted(h["reach-dlq-reason"].decode() for h in headers)
+    assert "not valid JSON" in reasons[0] or "not valid JSON" in reasons[1]
+    assert any("payload.amount" in r for r in reasons)
+    for h in headers:
+        assert h["reach-dlq-source-topic"].decode() == broker.prefix + "trading.trades.v1"
+        assert h["reach-dlq-consumer-group"].decode() == broker.prefix + "reach-profile"
+    offsets = sorted(int(h["reach-dlq-source-offset"]) for h in headers)
+    assert offsets == [1, 2]
+    assert {r.value for r in letters} == {b"{not json", json.dumps(invalid).encode()}
+
+
+async def _with_trades(client, client_id: str, count: int) -> dict | None:  # noqa: ANN001
+    found = await portrait(client, client_id)
+    return found if found and found["trade_count"] >= count else None
+
+
+async def test_an_event_delivered_twice_changes_the_portrait_once(database_url: str, broker: Broker) -> None:
+    once = trade("e-dup", "C2")
+    await broker.publish("trading.trades.v1", once, once, trade("e-3", "C2"))
+
+    async with running(bootstrap(settings(database_url, broker))) as (_runtime, client):
+        emitted = await broker.read("reach.portraits.v1", until=lambda r: len(r) >= 2)
+        latest = await portrait(client, "C2")
+        # a later redelivery of the same event is also ignored
+        await broker.publish("trading.trades.v1", once)
+        await broker.publish("trading.trades.v1", trade("e-4", "C2"))
+        await eventually(lambda: _with_trades(client, "C2", 3))
+        final = await portrait(client, "C2")
+
+    assert latest["trade_count"] == 2
+    assert final["trade_count"] == 3
+    versions = [decode("reach.portraits.v1", r.value).payload.version for r in emitted]
+    assert versions == [1, 2]
+    assert all(r.key == b"C2" for r in emitted)
+
+
+async def test_portrait_api_says_why_a_client_is_not_found(sqlite_url: str, broker: Broker) -> None:
+    async with running(bootstrap(settings(sqlite_url, broker))) as (_runtime, client):
+        response = await client.get("/portraits/C404")
+    assert response.status_code == 404
+    assert response.json()["detail"][0]["loc"] == ["body", "client_id"]
+
+
+def test_a_late_trade_does_not_move_last_trade_time_backwards() -> None:
+    from reach_profile.domain import portrait as fold
+
+    p = fold.Portrait(client_id="C1")
+    later = datetime(2026, 11, 23, 3, tzinfo=UTC)
+    earlier = datetime(2026, 11, 22, 3, tzinfo=UTC)
+    p = fold.trade_executed(p, at=later, amount=Decimal(1))
+    p = fold.trade_executed(p, at=earlier, amount=Decimal(2))
+    assert p.last_trade_at == later
+    assert p.trade_count == 2

@@ -1,0 +1,6 @@
+from reach_runtime.service import main
+
+from reach_segmenter.bootstrap import bootstrap
+
+if __name__ == "__main__":
+    main(bootstrap)
