@@ -49,7 +49,7 @@ from reach_contracts.enums import (
     TransferDirection,
     TransferMethod,
 )
-from reach_contracts.envelope import Event, Payload
+from reach_contracts.envelope import Event, Payload, event_type_of
 from reach_contracts.errors import ContractError
 from reach_contracts.outreach import (
     OutreachHeldOut,
@@ -160,5 +160,6 @@ __all__ = [
     "decode",
     "encode",
     "event_class",
+    "event_type_of",
     "topic_for",
 ]

@@ -14,7 +14,7 @@ from reach_contracts.values import Money, SignedMoney
 class Portrait(Payload):
     """A client's portrait at one version; fields are added here additively over time."""
 
-    version: int = Field(ge=1, description="Grows with every material change; keep the highest seen")
+    version: int = Field(ge=1, description="Grows with each material change; keep the highest")
     as_of: AwareDatetime = Field(description="The latest occurred_at folded into this portrait")
     trade_count: int = Field(default=0, ge=0)
     trade_amount_total: Money = Decimal(0)

@@ -42,8 +42,6 @@ app.kubernetes.io/component: {{ .service }}
 - name: {{ $key }}
   value: {{ $value | toString | quote }}
 {{- end }}
-- name: SERVICE_NAME
-  value: {{ .service | quote }}
 - name: HTTP_HOST
   value: "0.0.0.0"
 - name: HTTP_PORT

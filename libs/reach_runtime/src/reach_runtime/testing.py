@@ -73,25 +73,38 @@ def postgres_server() -> Iterator[str]:
         yield f"postgresql+asyncpg://reach:reach@127.0.0.1:{TEST_PG_PORT}/postgres"
 
 
-@pytest.fixture
-async def postgres_url(postgres_server: str) -> AsyncIterator[str]:
-    """A new, empty PostgreSQL database for one test, dropped afterwards."""
+async def create_database(server_url: str) -> str:
+    """A new, empty database on the server; returns its URL."""
     import asyncpg
 
-    server = make_url(postgres_server)
+    server = make_url(server_url)
     name = f"t_{uuid.uuid4().hex[:12]}"
-    dsn = server.set(drivername="postgresql").render_as_string(hide_password=False)
-    admin = await asyncpg.connect(dsn)
+    admin = await asyncpg.connect(server.set(drivername="postgresql").render_as_string(hide_password=False))
     try:
         await admin.execute(f'CREATE DATABASE "{name}"')
     finally:
         await admin.close()
-    yield server.set(database=name).render_as_string(hide_password=False)
-    admin = await asyncpg.connect(dsn)
+    return server.set(database=name).render_as_string(hide_password=False)
+
+
+async def drop_database(url: str) -> None:
+    import asyncpg
+
+    target = make_url(url)
+    admin_url = target.set(drivername="postgresql", database="postgres")
+    admin = await asyncpg.connect(admin_url.render_as_string(hide_password=False))
     try:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await admin.execute(f'DROP DATABASE IF EXISTS "{target.database}" WITH (FORCE)')
     finally:
         await admin.close()
+
+
+@pytest.fixture
+async def postgres_url(postgres_server: str) -> AsyncIterator[str]:
+    """A new, empty PostgreSQL database for one test, dropped afterwards."""
+    url = await create_database(postgres_server)
+    yield url
+    await drop_database(url)
 
 
 @pytest.fixture

@@ -12,9 +12,9 @@ from __future__ import annotations
 import re
 from datetime import date, datetime, timedelta
 from decimal import Decimal
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, Literal, get_args
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, field_validator, model_validator
 from reach_contracts import Portrait
 
 MAX_DEPTH = 6
@@ -32,13 +32,21 @@ def parse_duration(text: str) -> timedelta:
     return timedelta(**{_UNITS[match[2]]: int(match[1])})
 
 
+def _base_type(annotation: Any) -> type:
+    """The class under Optional[...] and Annotated[...]."""
+    if isinstance(annotation, type):
+        return annotation
+    args = [a for a in get_args(annotation) if a is not type(None)]
+    return _base_type(args[0]) if args else object
+
+
 def _field_kind(name: str) -> str:
-    annotation = str(Portrait.model_fields[name].annotation)
-    if "datetime" in annotation:
+    kind = _base_type(Portrait.model_fields[name].annotation)
+    if issubclass(kind, datetime) or kind.__name__ == "AwareDatetime":  # pydantic's is no subclass
         return "time"
-    if "date" in annotation:
+    if issubclass(kind, date):
         return "date"
-    if "int" in annotation or "Decimal" in annotation:
+    if issubclass(kind, int | Decimal) and not issubclass(kind, bool):
         return "number"
     return "text"
 
@@ -91,7 +99,23 @@ class NotOf(BaseModel):
     not_: Rule = Field(alias="not")
 
 
-Rule = Annotated[Union[Condition, AllOf, AnyOf, NotOf], Field(union_mode="left_to_right")]  # noqa: UP007
+def _rule_kind(data: Any) -> str:
+    if isinstance(data, dict):
+        for key in ("all", "any", "not"):
+            if key in data:
+                return key
+    elif isinstance(data, AllOf | AnyOf | NotOf):
+        return {AllOf: "all", AnyOf: "any", NotOf: "not"}[type(data)]
+    return "condition"
+
+
+Rule = Annotated[
+    Annotated[Condition, Tag("condition")]
+    | Annotated[AllOf, Tag("all")]
+    | Annotated[AnyOf, Tag("any")]
+    | Annotated[NotOf, Tag("not")],
+    Discriminator(_rule_kind),
+]
 AllOf.model_rebuild()
 AnyOf.model_rebuild()
 NotOf.model_rebuild()
