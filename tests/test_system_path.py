@@ -16,8 +16,8 @@ from reach_contracts import (
     TradeExecutedPayload,
     decode,
 )
-from reach_runtime.stack import SERVICES, Stack
-from reach_runtime.testing import Broker, create_database, drop_database, eventually
+from reach_runtime.stack import SERVICES, Broker, Stack
+from reach_runtime.testing import create_database, drop_database, eventually
 from reach_sim.providers import SmtpSink
 
 pytestmark = [pytest.mark.kafka, pytest.mark.postgres, pytest.mark.system]

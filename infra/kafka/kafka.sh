@@ -32,10 +32,20 @@ log() { echo "kafka: $*" >&2; }
 
 port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; }
 
+# Java 17 and Maven from Debian's packages when they are missing (as root; otherwise say so).
+ensure_tools() {
+  local missing=()
+  command -v java >/dev/null || missing+=(openjdk-17-jre-headless)
+  command -v mvn >/dev/null || missing+=(maven)
+  [ ${#missing[@]} -eq 0 ] && return 0
+  if [ "$(id -u)" != 0 ]; then log "please install: ${missing[*]}"; exit 1; fi
+  log "installing ${missing[*]}"
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+}
+
 fetch() {
+  ensure_tools
   if [ -f "$libs/kafka_2.13-$version.jar" ]; then return 0; fi
-  command -v java >/dev/null || { log "java is required (Java 17)"; exit 1; }
-  command -v mvn >/dev/null || { log "mvn is required (apt-get install maven)"; exit 1; }
   log "fetching org.apache.kafka:kafka_2.13:$version into $libs"
   mkdir -p "$libs.tmp"
   mvn -q -B -f "$here/pom.xml" -Dkafka.version="$version" \

@@ -10,7 +10,8 @@ import pytest
 from reach_contracts import TradeExecuted, TradeExecutedPayload, decode
 from reach_profile.bootstrap import bootstrap
 from reach_profile.settings import ProfileSettings
-from reach_runtime.testing import Broker, eventually, running
+from reach_runtime.stack import Broker
+from reach_runtime.testing import eventually, running
 
 pytestmark = pytest.mark.kafka
 

@@ -1,4 +1,5 @@
-"""The five services as real processes on this machine: for the demo and the system tests."""
+"""The five services as real processes on this machine, and a way to talk to their topics:
+for the demo, the system tests and the benchmarks."""
 
 from __future__ import annotations
 
@@ -8,10 +9,13 @@ import signal
 import socket
 import subprocess
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord
+from reach_contracts import Event, encode
 
 SERVICES = ("profile", "segmenter", "campaign", "notifier", "analytics")
 
@@ -87,3 +91,49 @@ class Stack:
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
+
+
+class Broker:
+    """Publishing to and reading from real topics, under one test's prefix."""
+
+    def __init__(self, bootstrap: str, prefix: str) -> None:
+        self.bootstrap = bootstrap
+        self.prefix = prefix
+
+    async def publish(
+        self, topic: str, *messages: Event | bytes, key: str | None = None,
+        headers: list[tuple[str, bytes]] | None = None,
+    ) -> None:
+        producer = AIOKafkaProducer(bootstrap_servers=self.bootstrap, acks="all", enable_idempotence=True)
+        await producer.start()
+        try:
+            for message in messages:
+                value = encode(message) if isinstance(message, Event) else message
+                k = message.client_id if isinstance(message, Event) else key
+                await producer.send_and_wait(
+                    self.prefix + topic, value, key=k.encode() if k else None, headers=headers
+                )
+        finally:
+            await producer.stop()
+
+    async def read(
+        self, topic: str, *, until: Callable[[list[ConsumerRecord]], bool], timeout_s: float = 60
+    ) -> list[ConsumerRecord]:
+        """Records of a topic from the beginning, until `until(records)` holds (or time runs out)."""
+        consumer = AIOKafkaConsumer(
+            self.prefix + topic, bootstrap_servers=self.bootstrap, auto_offset_reset="earliest",
+            enable_auto_commit=False, group_id=None,
+        )
+        await consumer.start()
+        records: list[ConsumerRecord] = []
+        try:
+            async with asyncio.timeout(timeout_s):
+                while not until(records):
+                    batch = await consumer.getmany(timeout_ms=200)
+                    for part in batch.values():
+                        records.extend(part)
+        except TimeoutError:
+            pass
+        finally:
+            await consumer.stop()
+        return records

@@ -19,13 +19,12 @@ from pathlib import Path
 
 import httpx
 import pytest
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord
-from reach_contracts import Event, encode
 from sqlalchemy.engine import make_url
 
 from reach_runtime import migrations
 from reach_runtime.clock import Clock
 from reach_runtime.service import Runtime, ServiceDefinition, create_app
+from reach_runtime.stack import Broker
 
 ROOT = Path(__file__).resolve().parents[4]
 TEST_KAFKA_PORT = int(os.environ.get("TEST_KAFKA_PORT", "19092"))
@@ -36,6 +35,18 @@ def _docker_available() -> bool:
     if shutil.which("docker") is None:
         return False
     return subprocess.run(["docker", "info"], capture_output=True, check=False).returncode == 0
+
+
+@contextlib.contextmanager
+def _started_by_script(script: Path, env: dict[str, str]) -> Iterator[None]:
+    """Start a server with the project's script; stop it afterwards only if it was not running."""
+    was_running = subprocess.run([str(script), "status"], env=env, check=False).returncode == 0
+    subprocess.run([str(script), "start"], env=env, check=True)
+    try:
+        yield
+    finally:
+        if not was_running and not os.environ.get("REACH_KEEP_TEST_SERVERS"):
+            subprocess.run([str(script), "stop"], env=env, check=False)
 
 
 @pytest.fixture(scope="session")
@@ -51,9 +62,8 @@ def kafka_bootstrap() -> Iterator[str]:
     else:
         env = {**os.environ, "KAFKA_PORT": str(TEST_KAFKA_PORT),
                "KAFKA_DATA_DIR": str(ROOT / ".local" / f"test-kafka-{TEST_KAFKA_PORT}")}
-        script = ROOT / "infra" / "kafka" / "kafka.sh"
-        subprocess.run([str(script), "start"], env=env, check=True)
-        yield f"127.0.0.1:{TEST_KAFKA_PORT}"
+        with _started_by_script(ROOT / "infra" / "kafka" / "kafka.sh", env):
+            yield f"127.0.0.1:{TEST_KAFKA_PORT}"
 
 
 @pytest.fixture(scope="session")
@@ -68,9 +78,8 @@ def postgres_server() -> Iterator[str]:
             yield pg.get_connection_url()
     else:
         env = {**os.environ, "PG_PORT": str(TEST_PG_PORT)}
-        script = ROOT / "infra" / "postgres" / "postgres.sh"
-        subprocess.run([str(script), "start"], env=env, check=True)
-        yield f"postgresql+asyncpg://reach:reach@127.0.0.1:{TEST_PG_PORT}/postgres"
+        with _started_by_script(ROOT / "infra" / "postgres" / "postgres.sh", env):
+            yield f"postgresql+asyncpg://reach:reach@127.0.0.1:{TEST_PG_PORT}/postgres"
 
 
 async def create_database(server_url: str) -> str:
@@ -123,52 +132,6 @@ def database_url(request: pytest.FixtureRequest) -> str:
 def topic_prefix() -> str:
     """A prefix that gives one test its own topics and consumer groups."""
     return f"t{uuid.uuid4().hex[:10]}."
-
-
-class Broker:
-    """Publishing to and reading from real topics, under one test's prefix."""
-
-    def __init__(self, bootstrap: str, prefix: str) -> None:
-        self.bootstrap = bootstrap
-        self.prefix = prefix
-
-    async def publish(
-        self, topic: str, *messages: Event | bytes, key: str | None = None,
-        headers: list[tuple[str, bytes]] | None = None,
-    ) -> None:
-        producer = AIOKafkaProducer(bootstrap_servers=self.bootstrap, acks="all", enable_idempotence=True)
-        await producer.start()
-        try:
-            for message in messages:
-                value = encode(message) if isinstance(message, Event) else message
-                k = message.client_id if isinstance(message, Event) else key
-                await producer.send_and_wait(
-                    self.prefix + topic, value, key=k.encode() if k else None, headers=headers
-                )
-        finally:
-            await producer.stop()
-
-    async def read(
-        self, topic: str, *, until: Callable[[list[ConsumerRecord]], bool], timeout_s: float = 60
-    ) -> list[ConsumerRecord]:
-        """Records of a topic from the beginning, until `until(records)` holds (or time runs out)."""
-        consumer = AIOKafkaConsumer(
-            self.prefix + topic, bootstrap_servers=self.bootstrap, auto_offset_reset="earliest",
-            enable_auto_commit=False, group_id=None,
-        )
-        await consumer.start()
-        records: list[ConsumerRecord] = []
-        try:
-            async with asyncio.timeout(timeout_s):
-                while not until(records):
-                    batch = await consumer.getmany(timeout_ms=200)
-                    for part in batch.values():
-                        records.extend(part)
-        except TimeoutError:
-            pass
-        finally:
-            await consumer.stop()
-        return records
 
 
 @pytest.fixture

@@ -67,21 +67,51 @@ class Condition(BaseModel):
 
     @model_validator(mode="after")
     def _value_fits(self) -> Condition:
+        """Refuse values that evaluation could not compare: an accepted rule must never raise."""
         kind = _field_kind(self.field)
         if self.op in TIME_OPS:
             if kind != "time":
                 raise ValueError(f"{self.op} needs a timestamp field; {self.field} is not one")
             parse_duration(str(self.value))
-        elif self.op in ORDER_OPS and kind == "number":
-            if isinstance(self.value, bool) or not isinstance(self.value, int | float | str):
-                raise ValueError(f"{self.op} on {self.field} needs a number")
-            Decimal(str(self.value))
+        elif self.op == "exists":
+            if not isinstance(self.value, bool):
+                raise ValueError("exists needs true or false")
         elif self.op == "in":
             if not isinstance(self.value, list) or not 1 <= len(self.value) <= 100:
                 raise ValueError("in needs a list of 1 to 100 values")
-        elif self.op == "exists" and not isinstance(self.value, bool):
-            raise ValueError("exists needs true or false")
+            for item in self.value:
+                _readable_as(kind, item, self)
+        else:
+            _readable_as(kind, self.value, self)
         return self
+
+
+def _readable_as(kind: str, value: Any, c: Condition) -> None:
+    """Raise ValueError unless `value` reads as the field's type."""
+    where = f"{c.op} on {c.field}"
+    if kind == "number":
+        if isinstance(value, bool) or not isinstance(value, int | float | str):
+            raise ValueError(f"{where} needs a number")
+        try:
+            number = Decimal(str(value))
+        except ArithmeticError:
+            raise ValueError(f"{where} needs a number, not {value!r}") from None
+        if not number.is_finite():
+            raise ValueError(f"{where} needs a finite number")
+    elif kind == "time":
+        try:
+            instant = datetime.fromisoformat(str(value))
+        except ValueError:
+            raise ValueError(f"{where} needs an ISO-8601 timestamp with offset") from None
+        if instant.tzinfo is None:
+            raise ValueError(f"{where} needs a timestamp with an offset, such as +08:00")
+    elif kind == "date":
+        try:
+            date.fromisoformat(str(value))
+        except ValueError:
+            raise ValueError(f"{where} needs an ISO-8601 date") from None
+    elif not isinstance(value, str):
+        raise ValueError(f"{where} needs text")
 
 
 class AllOf(BaseModel):
@@ -156,9 +186,9 @@ def _condition(c: Condition, actual: Any, now: datetime) -> bool:
         return actual is None or actual < now - parse_duration(c.value)
     if actual is None:
         return c.op == "ne" and c.value is not None
-    expected = _coerce(c.value, actual)
     if c.op == "in":
         return actual in [_coerce(v, actual) for v in c.value]
+    expected = _coerce(c.value, actual)
     return {
         "eq": lambda: actual == expected,
         "ne": lambda: actual != expected,

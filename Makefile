@@ -1,0 +1,54 @@
+# Reach: `make demo` shows it working; `make test` proves it. Both install what is missing.
+SHELL := /bin/bash
+export UV_PYTHON ?= python3.11
+export UV_PYTHON_DOWNLOADS := never
+UV := python3 -m uv
+RUN := $(UV) run --frozen
+
+.PHONY: help install demo test test-fast lint format contracts kafka-up kafka-down postgres-up postgres-down clean
+
+help:  ## list targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
+
+.venv/.installed: uv.lock pyproject.toml $(wildcard */pyproject.toml */*/pyproject.toml)
+	@python3 -m uv --version >/dev/null 2>&1 || python3 -m pip install --quiet uv
+	$(UV) sync --frozen --all-packages
+	touch $@
+
+install: .venv/.installed  ## the Python workspace, locked (uv.lock)
+
+demo: install kafka-up  ## Kafka + the five services on SQLite, a synthetic brokerage day, what Reach did
+	$(RUN) python -m reach_sim.demo
+
+test: install  ## every test; starts Kafka and PostgreSQL itself
+	$(RUN) pytest -q -p no:cacheprovider
+
+test-fast:  install ## unit and contract tests only (no servers)
+	$(RUN) pytest -q -m "not kafka and not postgres"
+
+lint: install  ## ruff, and the generated contract files are fresh
+	$(RUN) ruff check .
+	$(RUN) reach-contracts --check
+
+format: install
+	$(RUN) ruff check --fix . && $(RUN) ruff format .
+
+contracts: install  ## regenerate JSON Schema and AsyncAPI from the pydantic models
+	$(RUN) reach-contracts
+
+kafka-up:  ## start the local single-node Kafka (KRaft) on 127.0.0.1:9092
+	infra/kafka/kafka.sh start
+
+kafka-down:
+	infra/kafka/kafka.sh stop
+
+postgres-up:  ## start the local PostgreSQL on 127.0.0.1:55432 with one database per service
+	infra/postgres/postgres.sh start
+
+postgres-down:
+	infra/postgres/postgres.sh stop
+
+clean:  ## stop local servers and remove local data (.local)
+	-infra/kafka/kafka.sh stop
+	-infra/postgres/postgres.sh stop
+	rm -rf .local

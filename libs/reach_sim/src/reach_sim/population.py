@@ -1,0 +1,84 @@
+"""A client population shaped like a Chinese retail brokerage's (numbers from DOMAIN.md)."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+
+# Holdings per account (China, end 2016): share of accounts per asset band, CNY.
+ASSET_BANDS: tuple[tuple[float, int, int], ...] = (
+    (0.24, 100, 10_000),
+    (0.48, 10_000, 100_000),
+    (0.21, 100_000, 500_000),
+    (0.04, 500_000, 1_000_000),
+    (0.024, 1_000_000, 5_000_000),
+    (0.0025, 5_000_000, 30_000_000),
+)
+RISK_LEVELS = (("C1", 0.08), ("C2", 0.22), ("C3", 0.40), ("C4", 0.22), ("C5", 0.08))
+# What a client tends to do on a trading day.
+BEHAVIOURS = (
+    ("active_trader", 0.12),
+    ("occasional", 0.25),
+    ("sleeper", 0.38),
+    ("churner", 0.03),
+    ("deep_loss", 0.07),
+    ("new_unfunded", 0.05),
+    ("new_funded", 0.10),
+)
+REGIONS = ("Shanghai", "Beijing", "Guangdong", "Zhejiang", "Jiangsu", "Sichuan", "Hubei", "Fujian")
+
+
+@dataclass(frozen=True)
+class Client:
+    client_id: str
+    account_id: str
+    advisor_id: str
+    branch: str
+    region: str
+    birth_year: int
+    gender: str
+    opened_on: date
+    risk_level: str
+    assets: Decimal
+    behaviour: str
+    email: str | None
+    phone: str | None
+
+
+def _pick(rng: random.Random, weighted: tuple[tuple[str, float], ...]) -> str:
+    return rng.choices([w[0] for w in weighted], weights=[w[1] for w in weighted])[0]
+
+
+def _assets(rng: random.Random) -> Decimal:
+    share, low, high = rng.choices(ASSET_BANDS, weights=[b[0] for b in ASSET_BANDS])[0]
+    # log-uniform inside the band: small balances are more common than large ones
+    value = low * (high / low) ** rng.random()
+    return Decimal(round(value, 2)).quantize(Decimal("0.01"))
+
+
+def population(size: int, *, seed: int, today: date, advisors: int = 20) -> list[Client]:
+    """`size` clients, the same ones for the same seed."""
+    rng = random.Random(seed)
+    clients = []
+    for n in range(1, size + 1):
+        behaviour = _pick(rng, BEHAVIOURS)
+        new = behaviour.startswith("new_")
+        opened = today - timedelta(days=rng.randint(0, 6) if new else rng.randint(60, 365 * 12))
+        clients.append(Client(
+            client_id=f"C{n:08d}",
+            account_id=f"A{n:08d}",
+            advisor_id=f"ADV{rng.randint(1, advisors):03d}",
+            branch=f"BR{rng.randint(1, 8):02d}",
+            region=rng.choice(REGIONS),
+            birth_year=rng.randint(1950, 2004),
+            gender=rng.choice(("female", "male")),
+            opened_on=opened,
+            risk_level=_pick(rng, RISK_LEVELS),
+            assets=Decimal(0) if behaviour == "new_unfunded" else _assets(rng),
+            behaviour=behaviour,
+            email=f"client{n}@mail.example" if rng.random() < 0.7 else None,
+            phone=f"+8613{rng.randint(100_000_000, 999_999_999)}" if rng.random() < 0.95 else None,
+        ))
+    return clients
