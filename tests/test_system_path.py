@@ -25,23 +25,39 @@ pytestmark = [pytest.mark.kafka, pytest.mark.postgres, pytest.mark.system]
 
 def a_trade(client_id: str, at: datetime) -> TradeExecuted:
     return TradeExecuted(
-        event_id=str(uuid.uuid4()), occurred_at=at, client_id=client_id,
+        event_id=str(uuid.uuid4()),
+        occurred_at=at,
+        client_id=client_id,
         payload=TradeExecutedPayload(
-            account_id=f"A-{client_id}", trade_id=str(uuid.uuid4()), symbol="510300", market="SSE",
-            instrument_type="etf", side="buy", quantity=Decimal(1000), price=Decimal("3.912"),
-            amount=Decimal("3912.00"), fee=Decimal("5"), channel="app",
+            account_id=f"A-{client_id}",
+            trade_id=str(uuid.uuid4()),
+            symbol="510300",
+            market="SSE",
+            instrument_type="etf",
+            side="buy",
+            quantity=Decimal(1000),
+            price=Decimal("3.912"),
+            amount=Decimal("3912.00"),
+            fee=Decimal("5"),
+            channel="app",
         ),
     )
 
 
 @pytest.fixture
-async def stack(broker: Broker, postgres_server: str, tmp_path: Path):  # noqa: ANN201
+async def stack(broker: Broker, postgres_server: str, tmp_path: Path):
     urls = {name: await create_database(postgres_server) for name in SERVICES}
     with SmtpSink() as smtp:
         stack = Stack(
-            kafka_bootstrap=broker.bootstrap, database_urls=urls, log_dir=tmp_path / "logs",
-            env={"KAFKA_TOPIC_PREFIX": broker.prefix, "SMTP_PORT": str(smtp.port),
-                 "RELAY_POLL_INTERVAL_MS": "50", "LOG_LEVEL": "INFO"},
+            kafka_bootstrap=broker.bootstrap,
+            database_urls=urls,
+            log_dir=tmp_path / "logs",
+            env={
+                "KAFKA_TOPIC_PREFIX": broker.prefix,
+                "SMTP_PORT": str(smtp.port),
+                "RELAY_POLL_INTERVAL_MS": "50",
+                "LOG_LEVEL": "INFO",
+            },
         )
         stack.start()
         try:
@@ -53,38 +69,68 @@ async def stack(broker: Broker, postgres_server: str, tmp_path: Path):  # noqa: 
                 await drop_database(url)
 
 
-async def test_a_trade_becomes_a_portrait_a_segment_entry_an_email_and_a_conversion(stack, broker) -> None:  # noqa: ANN001
+async def test_a_trade_becomes_a_portrait_a_segment_entry_an_email_and_a_conversion(
+    stack, broker
+) -> None:
     stack, smtp = stack
     now = datetime.now(UTC)
     async with httpx.AsyncClient(timeout=10) as http:
-        segment = (await http.post(f"{stack.url('segmenter')}/segments", json={
-            "name": "traded in the last day",
-            "rule": {"all": [{"field": "last_trade_at", "op": "within", "value": "1d"}]},
-        })).json()
-        campaign = (await http.post(f"{stack.url('campaign')}/campaigns", json={
-            "name": "first-trade thank you", "trigger_segment_id": segment["id"], "channel": "email",
-            "purpose": "service", "subject": "Thank you", "holdout_percent": 0,
-            "body": "Dear client {client_id}, thank you for trading with us ({segment}).",
-        })).json()
-        assert (await http.post(f"{stack.url('campaign')}/campaigns/{campaign['id']}/activate")).status_code == 200
+        segment = (
+            await http.post(
+                f"{stack.url('segmenter')}/segments",
+                json={
+                    "name": "traded in the last day",
+                    "rule": {"all": [{"field": "last_trade_at", "op": "within", "value": "1d"}]},
+                },
+            )
+        ).json()
+        campaign = (
+            await http.post(
+                f"{stack.url('campaign')}/campaigns",
+                json={
+                    "name": "first-trade thank you",
+                    "trigger_segment_id": segment["id"],
+                    "channel": "email",
+                    "purpose": "service",
+                    "subject": "Thank you",
+                    "holdout_percent": 0,
+                    "body": "Dear client {client_id}, thank you for trading with us ({segment}).",
+                },
+            )
+        ).json()
+        assert (
+            await http.post(f"{stack.url('campaign')}/campaigns/{campaign['id']}/activate")
+        ).status_code == 200
 
-        await broker.publish("accounts.events.v1", AccountContactChanged(
-            event_id=str(uuid.uuid4()), occurred_at=now - timedelta(minutes=5), client_id="C00012345",
-            payload=AccountContactChangedPayload(email="client12345@example.com"),
-        ))
+        await broker.publish(
+            "accounts.events.v1",
+            AccountContactChanged(
+                event_id=str(uuid.uuid4()),
+                occurred_at=now - timedelta(minutes=5),
+                client_id="C00012345",
+                payload=AccountContactChangedPayload(email="client12345@example.com"),
+            ),
+        )
         first = a_trade("C00012345", now - timedelta(minutes=1))
         upstream_trace_id = uuid.uuid4().hex  # as a traced upstream system would set it
         traceparent = f"00-{upstream_trace_id}-{uuid.uuid4().hex[:16]}-01"
-        await broker.publish("trading.trades.v1", first, headers=[("traceparent", traceparent.encode())])
+        await broker.publish(
+            "trading.trades.v1", first, headers=[("traceparent", traceparent.encode())]
+        )
 
         mail = await eventually(lambda: smtp.received, timeout_s=90)
         assert len(mail) == 1
         assert mail[0].to == ["client12345@example.com"]
-        assert mail[0].body == "Dear client C00012345, thank you for trading with us (traded in the last day)."
+        assert (
+            mail[0].body
+            == "Dear client C00012345, thank you for trading with us (traded in the last day)."
+        )
 
         portrait = (await http.get(f"{stack.url('profile')}/portraits/C00012345")).json()
         assert portrait["trade_count"] == 1
-        members = (await http.get(f"{stack.url('segmenter')}/segments/{segment['id']}/members")).json()
+        members = (
+            await http.get(f"{stack.url('segmenter')}/segments/{segment['id']}/members")
+        ).json()
         assert [m["client_id"] for m in members] == ["C00012345"]
 
         deliveries = await broker.read("reach.deliveries.v1", until=lambda r: len(r) >= 1)

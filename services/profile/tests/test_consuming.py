@@ -22,21 +22,31 @@ def trade(event_id: str, client_id: str, at: str = "2026-11-23T09:31:02+08:00") 
         occurred_at=datetime.fromisoformat(at),
         client_id=client_id,
         payload=TradeExecutedPayload(
-            account_id=f"A{client_id}", trade_id=f"T{event_id}", symbol="600519", market="SSE",
-            instrument_type="stock", side="buy", quantity=Decimal(100), price=Decimal("9.10"),
-            amount=Decimal("910.00"), fee=Decimal("5.00"), channel="app",
+            account_id=f"A{client_id}",
+            trade_id=f"T{event_id}",
+            symbol="600519",
+            market="SSE",
+            instrument_type="stock",
+            side="buy",
+            quantity=Decimal(100),
+            price=Decimal("9.10"),
+            amount=Decimal("910.00"),
+            fee=Decimal("5.00"),
+            channel="app",
         ),
     )
 
 
 def settings(database_url: str, broker: Broker) -> ProfileSettings:
     return ProfileSettings(
-        database_url=database_url, kafka_bootstrap_servers=broker.bootstrap,
-        kafka_topic_prefix=broker.prefix, relay_poll_interval_ms=50,
+        database_url=database_url,
+        kafka_bootstrap_servers=broker.bootstrap,
+        kafka_topic_prefix=broker.prefix,
+        relay_poll_interval_ms=50,
     )
 
 
-async def portrait(client, client_id: str) -> dict | None:  # noqa: ANN001
+async def portrait(client, client_id: str) -> dict | None:
     response = await client.get(f"/portraits/{client_id}")
     return response.json() if response.status_code == 200 else None
 
@@ -49,12 +59,12 @@ async def test_bad_messages_are_dead_lettered_and_the_events_around_them_process
     await broker.publish("trading.trades.v1", trade("e-1", "C1"), key="C1")
     await broker.publish("trading.trades.v1", b"{not json", key="C1")
     await broker.publish("trading.trades.v1", json.dumps(invalid).encode(), key="C1")
-    await broker.publish("trading.trades.v1", trade("e-2", "C1", "2026-11-23T10:00:00+08:00"), key="C1")
+    await broker.publish(
+        "trading.trades.v1", trade("e-2", "C1", "2026-11-23T10:00:00+08:00"), key="C1"
+    )
 
     async with running(bootstrap(settings(database_url, broker))) as (_runtime, client):
-        latest = await eventually(
-            lambda: _with_trades(client, "C1", 2)
-        )
+        latest = await eventually(lambda: _with_trades(client, "C1", 2))
         assert latest["trade_count"] == 2
         assert latest["last_trade_at"].startswith("2026-11-23T02:00:00")
 
@@ -72,12 +82,14 @@ async def test_bad_messages_are_dead_lettered_and_the_events_around_them_process
     assert {r.value for r in letters} == {b"{not json", json.dumps(invalid).encode()}
 
 
-async def _with_trades(client, client_id: str, count: int) -> dict | None:  # noqa: ANN001
+async def _with_trades(client, client_id: str, count: int) -> dict | None:
     found = await portrait(client, client_id)
     return found if found and found["trade_count"] >= count else None
 
 
-async def test_an_event_delivered_twice_changes_the_portrait_once(database_url: str, broker: Broker) -> None:
+async def test_an_event_delivered_twice_changes_the_portrait_once(
+    database_url: str, broker: Broker
+) -> None:
     once = trade("e-dup", "C2")
     await broker.publish("trading.trades.v1", once, once, trade("e-3", "C2"))
 

@@ -46,7 +46,11 @@ class _Item:
     def source(self) -> SourceMessage:
         key = self.record.key.decode("utf-8", "replace") if self.record.key else None
         return SourceMessage(
-            self.record.topic, self.record.partition, self.record.offset, key, self.record.value or b""
+            self.record.topic,
+            self.record.partition,
+            self.record.offset,
+            key,
+            self.record.value or b"",
         )
 
 
@@ -99,7 +103,9 @@ class BatchConsumer:
             self.ready.clear()
             await consumer.stop()
 
-    async def _handle_partition_batch(self, tp: TopicPartition, records: list[ConsumerRecord]) -> None:
+    async def _handle_partition_batch(
+        self, tp: TopicPartition, records: list[ConsumerRecord]
+    ) -> None:
         logical = self._logical[tp.topic]
         metrics.consumed.labels(self._service, logical).inc(len(records))
         items = [self._decode(logical, r) for r in records]
@@ -109,9 +115,12 @@ class BatchConsumer:
             try:
                 await self._commit_items(items)
                 break
-            except Exception as error:  # noqa: BLE001 - classified below
+            except Exception as error:
                 if is_transient(error):
-                    log.warning("transient failure, retrying batch", extra={"fields": {"error": repr(error)}})
+                    log.warning(
+                        "transient failure, retrying batch",
+                        extra={"fields": {"error": repr(error)}},
+                    )
                     await asyncio.sleep(min(self._backoff * 2 ** min(attempt, 5), 10))
                     attempt += 1
                     continue
@@ -174,8 +183,14 @@ class BatchConsumer:
     async def _park(self, uow: UnitOfWork, item: _Item, reason: str) -> None:
         log.warning(
             "dead-lettered",
-            extra={"fields": {"topic": item.record.topic, "partition": item.record.partition,
-                              "offset": item.record.offset, "reason": reason}},
+            extra={
+                "fields": {
+                    "topic": item.record.topic,
+                    "partition": item.record.partition,
+                    "offset": item.record.offset,
+                    "reason": reason,
+                }
+            },
         )
         await park(uow, consumer_group=self._group, message=item.source(), reason=reason)
         metrics.dead_lettered.labels(self._service, item.topic).inc()
@@ -187,7 +202,7 @@ class BatchConsumer:
                 try:
                     await self._commit_items([item])
                     break
-                except Exception as error:  # noqa: BLE001 - classified below
+                except Exception as error:
                     if is_transient(error):
                         await asyncio.sleep(self._backoff)
                         continue
@@ -203,6 +218,6 @@ class BatchConsumer:
             if highwater is None:
                 continue
             position = await consumer.position(tp)
-            metrics.consumer_lag.labels(self._service, self._logical[tp.topic], str(tp.partition)).set(
-                max(highwater - position, 0)
-            )
+            metrics.consumer_lag.labels(
+                self._service, self._logical[tp.topic], str(tp.partition)
+            ).set(max(highwater - position, 0))

@@ -71,7 +71,9 @@ inbox = Table(
 outbox = Table(
     "reach_outbox",
     runtime_metadata,
-    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    Column(
+        "id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    ),
     Column("topic", String(249), nullable=False),
     Column("key", String(200), nullable=True),
     Column("value", LargeBinary, nullable=False),
@@ -82,7 +84,9 @@ outbox = Table(
 dead_letters = Table(
     "reach_dead_letters",
     runtime_metadata,
-    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    Column(
+        "id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    ),
     Column("consumer_group", String(200), nullable=False),
     Column("source_topic", String(249), nullable=False),
     Column("source_partition", Integer, nullable=False),

@@ -24,7 +24,9 @@ class SourceMessage:
     value: bytes
 
 
-async def park(uow: UnitOfWork, *, consumer_group: str, message: SourceMessage, reason: str) -> None:
+async def park(
+    uow: UnitOfWork, *, consumer_group: str, message: SourceMessage, reason: str
+) -> None:
     """Record a dead letter and queue it for the dead-letter topic, in the caller's transaction."""
     reason = reason[:MAX_REASON]
     await uow.session.execute(
@@ -51,4 +53,3 @@ async def park(uow: UnitOfWork, *, consumer_group: str, message: SourceMessage, 
             ("reach-dlq-consumer-group", consumer_group),
         ],
     )
-

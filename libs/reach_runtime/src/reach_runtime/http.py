@@ -24,12 +24,12 @@ def runtime_of(request: Request) -> Runtime:
     return request.app.state.runtime
 
 
-async def _session(request: Request):  # noqa: ANN202 - a generator dependency
+async def _session(request: Request):
     async with runtime_of(request).sessions() as session:
         yield session
 
 
-async def _uow(request: Request):  # noqa: ANN202 - a generator dependency
+async def _uow(request: Request):
     async with runtime_of(request).uows() as uow:
         yield uow
 
@@ -51,14 +51,15 @@ async def readyz(request: Request) -> JSONResponse:
         async with runtime.sessions() as session:
             await asyncio.wait_for(session.execute(text("SELECT 1")), timeout=2)
         checks["database"] = "ok"
-    except Exception as error:  # noqa: BLE001 - readiness reports, never raises
+    except Exception as error:
         checks["database"] = f"failed: {type(error).__name__}"
     checks["kafka"] = "ok" if await runtime.kafka_reachable() else "failed"
     for name, ready in runtime.readiness().items():
         checks[name] = "ok" if ready else "starting"
     ok = all(v == "ok" for v in checks.values())
-    return JSONResponse({"status": "ok" if ok else "unavailable", "checks": checks},
-                        status_code=200 if ok else 503)
+    return JSONResponse(
+        {"status": "ok" if ok else "unavailable", "checks": checks}, status_code=200 if ok else 503
+    )
 
 
 @health.get("/metrics", summary="Prometheus metrics", response_class=Response)

@@ -23,7 +23,11 @@ def new_producer(settings: ServiceSettings, *, client_id: str | None = None) -> 
 
 
 async def ensure_topics(
-    bootstrap_servers: str, names: list[str], *, partitions: int = 4, compacted: frozenset[str] = frozenset()
+    bootstrap_servers: str,
+    names: list[str],
+    *,
+    partitions: int = 4,
+    compacted: frozenset[str] = frozenset(),
 ) -> None:
     """Create the topics that are missing (compacted where asked); existing ones are left alone."""
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers)

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from prometheus_client import Counter, Gauge, Histogram
 
-consumed = Counter(
-    "reach_events_consumed", "Messages read from Kafka", ["service", "topic"]
-)
+consumed = Counter("reach_events_consumed", "Messages read from Kafka", ["service", "topic"])
 processed = Counter(
     "reach_events_processed", "Events handled and committed", ["service", "topic", "event_type"]
 )

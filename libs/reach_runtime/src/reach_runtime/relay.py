@@ -41,7 +41,9 @@ class OutboxRelay:
             except Exception as error:
                 if not is_transient(error):
                     raise
-                log.warning("outbox relay failed, retrying", extra={"fields": {"error": repr(error)}})
+                log.warning(
+                    "outbox relay failed, retrying", extra={"fields": {"error": repr(error)}}
+                )
                 await asyncio.sleep(1)
                 continue
             if sent < self._settings.relay_batch_size:

@@ -57,7 +57,9 @@ class Runtime:
         self.clock = clock or SystemClock()
         self.engine = create_engine(self.settings.effective_database_url)
         self.sessions = session_factory(self.engine)
-        self.uows = UnitOfWorkFactory(self.sessions, clock=self.clock, on_commit=self._outbox_written)
+        self.uows = UnitOfWorkFactory(
+            self.sessions, clock=self.clock, on_commit=self._outbox_written
+        )
         self.relay: OutboxRelay | None = None
         self.consumer: BatchConsumer | None = None
         self._probe: AIOKafkaClient | None = None
@@ -77,7 +79,9 @@ class Runtime:
         if "relay" in roles:
             producer = new_producer(self.settings)
             await producer.start()
-            self.relay = OutboxRelay(settings=self.settings, sessions=self.sessions, producer=producer)
+            self.relay = OutboxRelay(
+                settings=self.settings, sessions=self.sessions, producer=producer
+            )
             self._spawn(self.relay.run(), "relay")
         if "consume" in roles:
             if self.definition.subscriptions:
@@ -124,7 +128,7 @@ class Runtime:
         try:
             await asyncio.wait_for(self._probe.fetch_all_metadata(), timeout=2)
             return True
-        except Exception:  # noqa: BLE001 - a probe reports, never raises
+        except Exception:
             return False
 
     async def stop(self) -> None:
@@ -171,7 +175,9 @@ def create_app(runtime: Runtime, roles: Sequence[str] = ROLES) -> FastAPI:
 def main(build: Callable[[], ServiceDefinition], argv: Sequence[str] | None = None) -> None:
     """CLI of every service: `python -m reach_<name> [all|api|consume|relay|migrate|revision]`."""
     parser = argparse.ArgumentParser(description="Run a Reach service role")
-    parser.add_argument("role", nargs="?", default="all", choices=("all", "migrate", "revision", *ROLES))
+    parser.add_argument(
+        "role", nargs="?", default="all", choices=("all", "migrate", "revision", *ROLES)
+    )
     parser.add_argument("-m", "--message", help="with revision: what the new migration does")
     args = parser.parse_args(argv)
     definition = build()
@@ -181,7 +187,9 @@ def main(build: Callable[[], ServiceDefinition], argv: Sequence[str] | None = No
     url = settings.effective_database_url
     if args.role == "revision":
         migrations.upgrade(definition.migrations, definition.metadata, url)
-        migrations.revision(definition.migrations, definition.metadata, url, args.message or "change")
+        migrations.revision(
+            definition.migrations, definition.metadata, url, args.message or "change"
+        )
         return
     if args.role == "migrate" or (args.role == "all" and settings.reach_env != "production"):
         migrations.upgrade(definition.migrations, definition.metadata, url)
@@ -189,5 +197,10 @@ def main(build: Callable[[], ServiceDefinition], argv: Sequence[str] | None = No
             return
     roles = ROLES if args.role == "all" else (args.role,)
     app = create_app(Runtime(definition), roles)
-    uvicorn.run(app, host=settings.http_host, port=settings.http_port, log_config=None,
-                timeout_graceful_shutdown=10)
+    uvicorn.run(
+        app,
+        host=settings.http_host,
+        port=settings.http_port,
+        log_config=None,
+        timeout_graceful_shutdown=10,
+    )

@@ -53,7 +53,10 @@ class Stack:
             }
             log = (self.log_dir / f"{name}.log").open("ab")
             self._processes[name] = subprocess.Popen(
-                [sys.executable, "-m", f"reach_{name}", "all"], env=env, stdout=log, stderr=log,
+                [sys.executable, "-m", f"reach_{name}", "all"],
+                env=env,
+                stdout=log,
+                stderr=log,
             )
 
     async def wait_ready(self, timeout_s: float = 120) -> None:
@@ -101,10 +104,15 @@ class Broker:
         self.prefix = prefix
 
     async def publish(
-        self, topic: str, *messages: Event | bytes, key: str | None = None,
+        self,
+        topic: str,
+        *messages: Event | bytes,
+        key: str | None = None,
         headers: list[tuple[str, bytes]] | None = None,
     ) -> None:
-        producer = AIOKafkaProducer(bootstrap_servers=self.bootstrap, acks="all", enable_idempotence=True)
+        producer = AIOKafkaProducer(
+            bootstrap_servers=self.bootstrap, acks="all", enable_idempotence=True
+        )
         await producer.start()
         try:
             for message in messages:
@@ -121,8 +129,11 @@ class Broker:
     ) -> list[ConsumerRecord]:
         """Records of a topic from the beginning, until `until(records)` holds (or time runs out)."""
         consumer = AIOKafkaConsumer(
-            self.prefix + topic, bootstrap_servers=self.bootstrap, auto_offset_reset="earliest",
-            enable_auto_commit=False, group_id=None,
+            self.prefix + topic,
+            bootstrap_servers=self.bootstrap,
+            auto_offset_reset="earliest",
+            enable_auto_commit=False,
+            group_id=None,
         )
         await consumer.start()
         records: list[ConsumerRecord] = []

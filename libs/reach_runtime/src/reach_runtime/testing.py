@@ -60,8 +60,11 @@ def kafka_bootstrap() -> Iterator[str]:
         with KafkaContainer("apache/kafka:4.1.1").with_kraft() as kafka:
             yield kafka.get_bootstrap_server()
     else:
-        env = {**os.environ, "KAFKA_PORT": str(TEST_KAFKA_PORT),
-               "KAFKA_DATA_DIR": str(ROOT / ".local" / f"test-kafka-{TEST_KAFKA_PORT}")}
+        env = {
+            **os.environ,
+            "KAFKA_PORT": str(TEST_KAFKA_PORT),
+            "KAFKA_DATA_DIR": str(ROOT / ".local" / f"test-kafka-{TEST_KAFKA_PORT}"),
+        }
         with _started_by_script(ROOT / "infra" / "kafka" / "kafka.sh", env):
             yield f"127.0.0.1:{TEST_KAFKA_PORT}"
 
@@ -88,7 +91,9 @@ async def create_database(server_url: str) -> str:
 
     server = make_url(server_url)
     name = f"t_{uuid.uuid4().hex[:12]}"
-    admin = await asyncpg.connect(server.set(drivername="postgresql").render_as_string(hide_password=False))
+    admin = await asyncpg.connect(
+        server.set(drivername="postgresql").render_as_string(hide_password=False)
+    )
     try:
         await admin.execute(f'CREATE DATABASE "{name}"')
     finally:
@@ -146,7 +151,10 @@ async def running(
     """A service migrated from zero and running every role in this event loop, with an HTTP client."""
     settings = definition.settings
     await asyncio.to_thread(
-        migrations.upgrade, definition.migrations, definition.metadata, settings.effective_database_url
+        migrations.upgrade,
+        definition.migrations,
+        definition.metadata,
+        settings.effective_database_url,
     )
     runtime = Runtime(definition, clock=clock)
     app = create_app(runtime)
@@ -161,7 +169,9 @@ async def running(
         await runtime.stop()
 
 
-async def eventually(check: Callable[[], object], *, timeout_s: float = 60, interval_s: float = 0.2):  # noqa: ANN201
+async def eventually(
+    check: Callable[[], object], *, timeout_s: float = 60, interval_s: float = 0.2
+):
     """Poll an (async) check until it returns a truthy value; the last value is returned."""
     result = None
     loop = asyncio.get_running_loop()

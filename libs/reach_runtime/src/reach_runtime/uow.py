@@ -30,7 +30,10 @@ class UnitOfWork:
         return self
 
     async def __aexit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
     ) -> None:
         await self.session.rollback()
         await self.session.close()
@@ -68,7 +71,10 @@ class UnitOfWork:
             now = self.clock.now()
             await self.session.execute(
                 insert(inbox),
-                [{"consumer_group": consumer_group, "event_id": e, "processed_at": now} for e in fresh],
+                [
+                    {"consumer_group": consumer_group, "event_id": e, "processed_at": now}
+                    for e in fresh
+                ],
             )
         return set(fresh)
 
@@ -85,7 +91,11 @@ class UnitOfWorkFactory:
     """Makes units of work bound to one database and clock."""
 
     def __init__(
-        self, sessions: async_sessionmaker, *, clock: Clock, on_commit: Callable[[], None] | None = None
+        self,
+        sessions: async_sessionmaker,
+        *,
+        clock: Clock,
+        on_commit: Callable[[], None] | None = None,
     ) -> None:
         self._sessions = sessions
         self.clock = clock

@@ -28,20 +28,41 @@ from reach_sim.providers import SmtpSink
 DATA = Path(os.environ.get("DEMO_DATA_DIR", ".local/demo")).resolve()
 
 SEGMENTS = [
-    {"name": "Traded this week", "description": "Scene 1: thank a client for trading",
-     "rule": {"all": [{"field": "last_trade_at", "op": "within", "value": "7d"}]}},
-    {"name": "Large outflow", "description": "Scene 3: churn warning, a valuable client moving money out",
-     "rule": {"all": [{"field": "net_inflow_total", "op": "lt", "value": -100000}]}},
-    {"name": "Valid accounts", "description": "Total assets of at least 10,000 CNY",
-     "rule": {"all": [{"field": "total_assets", "op": "gte", "value": 10000}]}},
+    {
+        "name": "Traded this week",
+        "description": "Scene 1: thank a client for trading",
+        "rule": {"all": [{"field": "last_trade_at", "op": "within", "value": "7d"}]},
+    },
+    {
+        "name": "Large outflow",
+        "description": "Scene 3: churn warning, a valuable client moving money out",
+        "rule": {"all": [{"field": "net_inflow_total", "op": "lt", "value": -100000}]},
+    },
+    {
+        "name": "Valid accounts",
+        "description": "Total assets of at least 10,000 CNY",
+        "rule": {"all": [{"field": "total_assets", "op": "gte", "value": 10000}]},
+    },
 ]
 CAMPAIGNS = [
-    {"segment": "Traded this week", "name": "Thank you for trading", "channel": "email",
-     "purpose": "service", "holdout_percent": 20, "subject": "Thank you from your advisor",
-     "body": "Dear client {client_id}, thank you for trading with us this week. Your advisor is here if you need anything."},
-    {"segment": "Large outflow", "name": "Retention call-back", "channel": "email",
-     "purpose": "service", "holdout_percent": 0, "subject": "Can we help?",
-     "body": "Dear client {client_id}, we noticed a large transfer. Your advisor will call to see how we can help."},
+    {
+        "segment": "Traded this week",
+        "name": "Thank you for trading",
+        "channel": "email",
+        "purpose": "service",
+        "holdout_percent": 20,
+        "subject": "Thank you from your advisor",
+        "body": "Dear client {client_id}, thank you for trading with us this week. Your advisor is here if you need anything.",
+    },
+    {
+        "segment": "Large outflow",
+        "name": "Retention call-back",
+        "channel": "email",
+        "purpose": "service",
+        "holdout_percent": 0,
+        "subject": "Can we help?",
+        "body": "Dear client {client_id}, we noticed a large transfer. Your advisor will call to see how we can help.",
+    },
 ]
 
 
@@ -54,14 +75,19 @@ async def publish(broker: Broker, events: list[Event]) -> Counter[str]:
     from aiokafka import AIOKafkaProducer
     from reach_contracts import encode
 
-    producer = AIOKafkaProducer(bootstrap_servers=broker.bootstrap, acks="all", enable_idempotence=True,
-                                linger_ms=20)
+    producer = AIOKafkaProducer(
+        bootstrap_servers=broker.bootstrap, acks="all", enable_idempotence=True, linger_ms=20
+    )
     await producer.start()
     try:
         pending = []
         for event in events:
             topic = topic_of(event)
-            pending.append(await producer.send(broker.prefix + topic, encode(event), key=event.client_id.encode()))
+            pending.append(
+                await producer.send(
+                    broker.prefix + topic, encode(event), key=event.client_id.encode()
+                )
+            )
             by_topic[topic] += 1
         await asyncio.gather(*pending)
     finally:
@@ -78,12 +104,16 @@ async def processed(http: httpx.AsyncClient, stack: Stack) -> dict[str, dict[str
         for family in text_string_to_metric_families(text):
             for sample in family.samples:
                 if sample.name.endswith("_total") and sample.name.startswith("reach_"):
-                    counts[sample.name.removeprefix("reach_").removesuffix("_total")] += sample.value
+                    counts[sample.name.removeprefix("reach_").removesuffix("_total")] += (
+                        sample.value
+                    )
         result[name] = dict(counts)
     return result
 
 
-async def settle(http: httpx.AsyncClient, stack: Stack, *, quiet_s: float = 3, limit_s: float = 300) -> None:
+async def settle(
+    http: httpx.AsyncClient, stack: Stack, *, quiet_s: float = 3, limit_s: float = 300
+) -> None:
     """Wait until no service has processed anything new for `quiet_s` seconds."""
     last, since, started = None, time.monotonic(), time.monotonic()
     while time.monotonic() - started < limit_s:
@@ -104,9 +134,17 @@ async def run() -> None:
     urls = {name: f"sqlite+aiosqlite:///{DATA / (name + '.db')}" for name in SERVICES}
 
     with SmtpSink() as smtp:
-        stack = Stack(kafka_bootstrap=bootstrap, database_urls=urls, log_dir=DATA / "logs",
-                      env={"KAFKA_TOPIC_PREFIX": broker.prefix, "SMTP_PORT": str(smtp.port),
-                           "RELAY_POLL_INTERVAL_MS": "50", "SWEEP_INTERVAL_S": "30"})
+        stack = Stack(
+            kafka_bootstrap=bootstrap,
+            database_urls=urls,
+            log_dir=DATA / "logs",
+            env={
+                "KAFKA_TOPIC_PREFIX": broker.prefix,
+                "SMTP_PORT": str(smtp.port),
+                "RELAY_POLL_INTERVAL_MS": "50",
+                "SWEEP_INTERVAL_S": "30",
+            },
+        )
         say(f"Starting the five services (logs in {DATA / 'logs'}) …")
         stack.start()
         try:
@@ -115,24 +153,40 @@ async def run() -> None:
                 await demo(http, stack, broker, smtp, size=size, seed=seed)
                 if os.environ.get("DEMO_ONCE"):
                     return
-                say("\nReach keeps running. APIs: " + ", ".join(f"{n} {stack.url(n)}/docs" for n in SERVICES))
+                say(
+                    "\nReach keeps running. APIs: "
+                    + ", ".join(f"{n} {stack.url(n)}/docs" for n in SERVICES)
+                )
                 say("Press Ctrl-C to stop.")
-                while True:
-                    await asyncio.sleep(3600)
+                await asyncio.Event().wait()  # until Ctrl-C
         finally:
             stack.stop()
 
 
-async def demo(http: httpx.AsyncClient, stack: Stack, broker: Broker, smtp: SmtpSink, *, size: int, seed: int) -> None:
+async def demo(
+    http: httpx.AsyncClient, stack: Stack, broker: Broker, smtp: SmtpSink, *, size: int, seed: int
+) -> None:
     segments = {}
     for body in SEGMENTS:
-        segment = (await http.post(f"{stack.url('segmenter')}/segments", json=body)).raise_for_status().json()
+        segment = (
+            (await http.post(f"{stack.url('segmenter')}/segments", json=body))
+            .raise_for_status()
+            .json()
+        )
         segments[segment["name"]] = segment["id"]
     campaigns = {}
     for spec in CAMPAIGNS:
-        body = {k: v for k, v in spec.items() if k != "segment"} | {"trigger_segment_id": segments[spec["segment"]]}
-        campaign = (await http.post(f"{stack.url('campaign')}/campaigns", json=body)).raise_for_status().json()
-        (await http.post(f"{stack.url('campaign')}/campaigns/{campaign['id']}/activate")).raise_for_status()
+        body = {k: v for k, v in spec.items() if k != "segment"} | {
+            "trigger_segment_id": segments[spec["segment"]]
+        }
+        campaign = (
+            (await http.post(f"{stack.url('campaign')}/campaigns", json=body))
+            .raise_for_status()
+            .json()
+        )
+        (
+            await http.post(f"{stack.url('campaign')}/campaigns/{campaign['id']}/activate")
+        ).raise_for_status()
         campaigns[campaign["id"]] = campaign["name"]
     say(f"Created {len(segments)} segments and {len(campaigns)} active campaigns.")
 
@@ -142,7 +196,9 @@ async def demo(http: httpx.AsyncClient, stack: Stack, broker: Broker, smtp: Smtp
     days = DayGenerator(seed=seed, day=day)
     events = [e for c in clients for e in days.onboarding(c)]
     events += sorted((e for c in clients for e in days.trading_day(c)), key=lambda e: e.occurred_at)
-    say(f"Streaming {len(events):,} upstream events of {size:,} clients for the trading day {day} …")
+    say(
+        f"Streaming {len(events):,} upstream events of {size:,} clients for the trading day {day} …"
+    )
     started = time.monotonic()
     by_topic = await publish(broker, events)
     await settle(http, stack)
@@ -162,35 +218,61 @@ async def demo(http: httpx.AsyncClient, stack: Stack, broker: Broker, smtp: Smtp
 
     say("\nWhat each service did")
     for name, counts in (await processed(http, stack)).items():
-        say(f"  {name:10} processed {counts.get('events_processed', 0):7,.0f}   duplicates "
+        say(
+            f"  {name:10} processed {counts.get('events_processed', 0):7,.0f}   duplicates "
             f"{counts.get('events_duplicate', 0):4,.0f}   dead-lettered {counts.get('events_dead_lettered', 0):3,.0f}"
-            f"   emitted {counts.get('outbox_relayed', 0):7,.0f}")
+            f"   emitted {counts.get('outbox_relayed', 0):7,.0f}"
+        )
 
     traders = [c for c in clients if c.behaviour == "active_trader"]
     portrait = (await http.get(f"{stack.url('profile')}/portraits/{traders[0].client_id}")).json()
     say(f"\nOne portrait ({traders[0].client_id}):")
-    for key in ("lifecycle_stage", "risk_level", "advisor_id", "trade_count", "trade_amount_total",
-                "last_trade_at", "login_count", "total_assets", "net_inflow_total", "version"):
+    for key in (
+        "lifecycle_stage",
+        "risk_level",
+        "advisor_id",
+        "trade_count",
+        "trade_amount_total",
+        "last_trade_at",
+        "login_count",
+        "total_assets",
+        "net_inflow_total",
+        "version",
+    ):
         say(f"  {key:20} {portrait.get(key)}")
 
     say("\nSegments")
     for segment in (await http.get(f"{stack.url('segmenter')}/segments")).json():
         say(f"  {segment['name']:22} {segment['member_count']:6,} members")
 
-    sent = (await http.get(f"{stack.url('notifier')}/sends", params={"status": "sent", "limit": 1})).json()
-    suppressed = (await http.get(f"{stack.url('notifier')}/sends", params={"status": "suppressed", "limit": 1000})).json()
-    say(f"\nSends: {len(smtp.received):,} e-mails received by the SMTP server; "
-        f"{len(suppressed):,} suppressed (for example: {suppressed[0]['last_error'] if suppressed else '-'})")
+    sent = (
+        await http.get(f"{stack.url('notifier')}/sends", params={"status": "sent", "limit": 1})
+    ).json()
+    suppressed = (
+        await http.get(
+            f"{stack.url('notifier')}/sends", params={"status": "suppressed", "limit": 1000}
+        )
+    ).json()
+    say(
+        f"\nSends: {len(smtp.received):,} e-mails received by the SMTP server; "
+        f"{len(suppressed):,} suppressed (for example: {suppressed[0]['last_error'] if suppressed else '-'})"
+    )
     if sent:
         say(f"  e.g. to {sent[0]['client_id']}: “{sent[0]['subject']}” — {sent[0]['body']}")
 
     say("\nResults (conversion = a trade within 7 days of the touch)")
     outreach = (await http.get(f"{stack.url('analytics')}/campaigns")).json()
     for r in outreach:
-        rate = lambda g: f"{g['converted']:,}/{g['clients']:,}" + (f" = {g['rate']:.1%}" if g["rate"] is not None else "")  # noqa: E731
         uplift = f"{r['uplift']:+.1%}" if r["uplift"] is not None else "n/a"
-        say(f"  {r['campaign_name']:24} sent {r['sent']:5,}  held out {r['held_out']:4,}  "
-            f"converted {rate(r['treated'])}  holdout {rate(r['holdout'])}  uplift {uplift}")
+        say(
+            f"  {r['campaign_name']:24} sent {r['sent']:5,}  held out {r['held_out']:4,}  "
+            f"converted {rate(r['treated'])}  holdout {rate(r['holdout'])}  uplift {uplift}"
+        )
+
+
+def rate(group: dict) -> str:
+    share = f" = {group['rate']:.1%}" if group["rate"] is not None else ""
+    return f"{group['converted']:,}/{group['clients']:,}{share}"
 
 
 def main() -> None:

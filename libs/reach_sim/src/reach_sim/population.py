@@ -52,7 +52,7 @@ def _pick(rng: random.Random, weighted: tuple[tuple[str, float], ...]) -> str:
 
 
 def _assets(rng: random.Random) -> Decimal:
-    share, low, high = rng.choices(ASSET_BANDS, weights=[b[0] for b in ASSET_BANDS])[0]
+    _share, low, high = rng.choices(ASSET_BANDS, weights=[b[0] for b in ASSET_BANDS])[0]
     # log-uniform inside the band: small balances are more common than large ones
     value = low * (high / low) ** rng.random()
     return Decimal(round(value, 2)).quantize(Decimal("0.01"))
@@ -66,19 +66,23 @@ def population(size: int, *, seed: int, today: date, advisors: int = 20) -> list
         behaviour = _pick(rng, BEHAVIOURS)
         new = behaviour.startswith("new_")
         opened = today - timedelta(days=rng.randint(0, 6) if new else rng.randint(60, 365 * 12))
-        clients.append(Client(
-            client_id=f"C{n:08d}",
-            account_id=f"A{n:08d}",
-            advisor_id=f"ADV{rng.randint(1, advisors):03d}",
-            branch=f"BR{rng.randint(1, 8):02d}",
-            region=rng.choice(REGIONS),
-            birth_year=rng.randint(1950, 2004),
-            gender=rng.choice(("female", "male")),
-            opened_on=opened,
-            risk_level=_pick(rng, RISK_LEVELS),
-            assets=Decimal(0) if behaviour == "new_unfunded" else _assets(rng),
-            behaviour=behaviour,
-            email=f"client{n}@mail.example" if rng.random() < 0.7 else None,
-            phone=f"+8613{rng.randint(100_000_000, 999_999_999)}" if rng.random() < 0.95 else None,
-        ))
+        clients.append(
+            Client(
+                client_id=f"C{n:08d}",
+                account_id=f"A{n:08d}",
+                advisor_id=f"ADV{rng.randint(1, advisors):03d}",
+                branch=f"BR{rng.randint(1, 8):02d}",
+                region=rng.choice(REGIONS),
+                birth_year=rng.randint(1950, 2004),
+                gender=rng.choice(("female", "male")),
+                opened_on=opened,
+                risk_level=_pick(rng, RISK_LEVELS),
+                assets=Decimal(0) if behaviour == "new_unfunded" else _assets(rng),
+                behaviour=behaviour,
+                email=f"client{n}@mail.example" if rng.random() < 0.7 else None,
+                phone=f"+8613{rng.randint(100_000_000, 999_999_999)}"
+                if rng.random() < 0.95
+                else None,
+            )
+        )
     return clients

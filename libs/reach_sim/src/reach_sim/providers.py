@@ -23,13 +23,17 @@ class _Collect:
     def __init__(self, sink: SmtpSink) -> None:
         self._sink = sink
 
-    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:  # noqa: N802
+    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
         mail: EmailMessage = message_from_bytes(envelope.content, policy=policy.default)  # type: ignore[assignment]
         body = mail.get_body(("plain",))
-        self._sink.add(ReceivedMail(
-            message_id=str(mail["Message-ID"]), to=list(envelope.rcpt_tos),
-            subject=str(mail["Subject"] or ""), body=body.get_content().strip() if body else "",
-        ))
+        self._sink.add(
+            ReceivedMail(
+                message_id=str(mail["Message-ID"]),
+                to=list(envelope.rcpt_tos),
+                subject=str(mail["Subject"] or ""),
+                body=body.get_content().strip() if body else "",
+            )
+        )
         return "250 Message accepted for delivery"
 
 
@@ -39,7 +43,9 @@ class SmtpSink:
     def __init__(self, port: int = 0) -> None:
         self._lock = threading.Lock()
         self._mail: list[ReceivedMail] = []
-        self._controller = Controller(_Collect(self), hostname="127.0.0.1", port=port or _free_port())
+        self._controller = Controller(
+            _Collect(self), hostname="127.0.0.1", port=port or _free_port()
+        )
 
     @property
     def port(self) -> int:

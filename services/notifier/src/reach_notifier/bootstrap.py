@@ -25,7 +25,9 @@ def bootstrap(
 ) -> ServiceDefinition:
     settings = settings or NotifierSettings()
     channels = channels or {
-        "email": SmtpEmail(host=settings.smtp_host, port=settings.smtp_port, sender=settings.smtp_sender),
+        "email": SmtpEmail(
+            host=settings.smtp_host, port=settings.smtp_port, sender=settings.smtp_sender
+        ),
     }
 
     async def dispatcher(runtime: Runtime) -> None:

@@ -29,16 +29,24 @@ class CampaignReport:
 
 
 async def campaign_ids(session: AsyncSession) -> list[str]:
-    return list(await session.scalars(select(OutreachRow.campaign_id).distinct().order_by(OutreachRow.campaign_id)))
+    return list(
+        await session.scalars(
+            select(OutreachRow.campaign_id).distinct().order_by(OutreachRow.campaign_id)
+        )
+    )
 
 
-async def campaign_report(session: AsyncSession, campaign_id: str, *, window: timedelta) -> CampaignReport | None:
+async def campaign_report(
+    session: AsyncSession, campaign_id: str, *, window: timedelta
+) -> CampaignReport | None:
     """A campaign's funnel; a client converts when a conversion event falls in (touch, touch + window]."""
-    rows = (await session.execute(
-        select(OutreachRow, DeliveryRow)
-        .outerjoin(DeliveryRow, DeliveryRow.idempotency_key == OutreachRow.idempotency_key)
-        .where(OutreachRow.campaign_id == campaign_id)
-    )).all()
+    rows = (
+        await session.execute(
+            select(OutreachRow, DeliveryRow)
+            .outerjoin(DeliveryRow, DeliveryRow.idempotency_key == OutreachRow.idempotency_key)
+            .where(OutreachRow.campaign_id == campaign_id)
+        )
+    ).all()
     if not rows:
         return None
     events = await _conversion_times(session, {o.client_id for o, _ in rows})
@@ -56,10 +64,16 @@ async def campaign_report(session: AsyncSession, campaign_id: str, *, window: ti
         for t in (touches["treated"], touches["holdout"])
     )
     return CampaignReport(
-        campaign_id=campaign_id, campaign_name=rows[0][0].campaign_name,
-        requested=sum(1 for o, _ in rows if not o.held_out), held_out=sum(1 for o, _ in rows if o.held_out),
-        sent=status_counts["sent"], failed=status_counts["failed"], suppressed=status_counts["suppressed"],
-        treated=treated, holdout=holdout, uplift=uplift(treated, holdout),
+        campaign_id=campaign_id,
+        campaign_name=rows[0][0].campaign_name,
+        requested=sum(1 for o, _ in rows if not o.held_out),
+        held_out=sum(1 for o, _ in rows if o.held_out),
+        sent=status_counts["sent"],
+        failed=status_counts["failed"],
+        suppressed=status_counts["suppressed"],
+        treated=treated,
+        holdout=holdout,
+        uplift=uplift(treated, holdout),
     )
 
 
@@ -79,7 +93,7 @@ async def _conversion_times(session: AsyncSession, clients: set[str]) -> dict[st
     for start in range(0, len(ordered), 500):
         result = await session.execute(
             select(ConversionEventRow.client_id, ConversionEventRow.occurred_at)
-            .where(ConversionEventRow.client_id.in_(ordered[start:start + 500]))
+            .where(ConversionEventRow.client_id.in_(ordered[start : start + 500]))
             .order_by(ConversionEventRow.occurred_at)
         )
         for client_id, at in result:

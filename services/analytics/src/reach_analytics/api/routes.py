@@ -35,21 +35,30 @@ class CampaignResultOut(BaseModel):
 def _out(report: CampaignReport, window_days: float) -> CampaignResultOut:
     group = lambda g: GroupOut(clients=g.clients, converted=g.converted, rate=g.rate)  # noqa: E731
     return CampaignResultOut(
-        campaign_id=report.campaign_id, campaign_name=report.campaign_name, requested=report.requested,
-        held_out=report.held_out, sent=report.sent, failed=report.failed, suppressed=report.suppressed,
-        treated=group(report.treated), holdout=group(report.holdout), uplift=report.uplift,
+        campaign_id=report.campaign_id,
+        campaign_name=report.campaign_name,
+        requested=report.requested,
+        held_out=report.held_out,
+        sent=report.sent,
+        failed=report.failed,
+        suppressed=report.suppressed,
+        treated=group(report.treated),
+        holdout=group(report.holdout),
+        uplift=report.uplift,
         attribution_window_days=window_days,
     )
 
 
-def _window(request: Request):  # noqa: ANN202
+def _window(request: Request):
     return request.app.state.runtime.settings.attribution_window
 
 
 @router.get("", response_model=list[CampaignResultOut], summary="Results of every campaign")
 async def list_results(request: Request, session: Session) -> list[CampaignResultOut]:
     window = _window(request)
-    reports = [await campaign_report(session, c, window=window) for c in await campaign_ids(session)]
+    reports = [
+        await campaign_report(session, c, window=window) for c in await campaign_ids(session)
+    ]
     return [_out(r, window.total_seconds() / 86400) for r in reports if r is not None]
 
 

@@ -13,29 +13,47 @@ STATUS = {"delivery.sent": "sent", "delivery.failed": "failed", "delivery.suppre
 async def on_outreach(event: Event, uow: UnitOfWork) -> None:
     p = event.payload
     if await uow.session.get(OutreachRow, p.idempotency_key) is None:
-        uow.session.add(OutreachRow(
-            idempotency_key=p.idempotency_key, campaign_id=p.campaign_id, campaign_name=p.campaign_name,
-            client_id=event.client_id, held_out=event.event_type == "outreach.held_out",
-            decided_at=event.occurred_at,
-        ))
+        uow.session.add(
+            OutreachRow(
+                idempotency_key=p.idempotency_key,
+                campaign_id=p.campaign_id,
+                campaign_name=p.campaign_name,
+                client_id=event.client_id,
+                held_out=event.event_type == "outreach.held_out",
+                decided_at=event.occurred_at,
+            )
+        )
 
 
-async def on_delivery(event: DeliverySent | DeliveryFailed | DeliverySuppressed, uow: UnitOfWork) -> None:
+async def on_delivery(
+    event: DeliverySent | DeliveryFailed | DeliverySuppressed, uow: UnitOfWork
+) -> None:
     """The outcome a send ended with; a later outcome for the same key replaces an earlier one."""
     p = event.payload
     row = await uow.session.get(DeliveryRow, p.idempotency_key)
     if row is None:
-        uow.session.add(DeliveryRow(idempotency_key=p.idempotency_key, status=STATUS[event.event_type],
-                                    channel=str(p.channel), at=event.occurred_at))
+        uow.session.add(
+            DeliveryRow(
+                idempotency_key=p.idempotency_key,
+                status=STATUS[event.event_type],
+                channel=str(p.channel),
+                at=event.occurred_at,
+            )
+        )
     elif event.occurred_at >= row.at:
         row.status, row.at = STATUS[event.event_type], event.occurred_at
 
 
 async def on_trade(event: TradeExecuted, uow: UnitOfWork) -> None:
-    uow.session.add(ConversionEventRow(
-        event_id=event.event_id, client_id=event.client_id, event_type=event.event_type,
-        occurred_at=event.occurred_at, amount=event.payload.amount,
-    ))
+    uow.session.add(
+        ConversionEventRow(
+            event_id=event.event_id,
+            client_id=event.client_id,
+            event_type=event.event_type,
+            occurred_at=event.occurred_at,
+            amount=event.payload.amount,
+        )
+    )
 
 
 SUBSCRIPTIONS = {

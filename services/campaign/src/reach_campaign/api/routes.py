@@ -19,7 +19,9 @@ router = APIRouter(prefix="/campaigns", tags=["campaigns"])
 
 class CampaignIn(BaseModel):
     name: str = Field(min_length=1, max_length=200)
-    trigger_segment_id: str = Field(min_length=1, max_length=36, description="fires when a client enters it")
+    trigger_segment_id: str = Field(
+        min_length=1, max_length=36, description="fires when a client enters it"
+    )
     channel: Channel
     purpose: Purpose = Purpose.MARKETING
     subject: str | None = Field(default=None, max_length=200)
@@ -43,8 +45,12 @@ class CampaignOut(BaseModel):
     activated_at: datetime | None
 
 
-@router.post("", response_model=CampaignOut, status_code=status.HTTP_201_CREATED,
-             summary="Create a campaign as a draft")
+@router.post(
+    "",
+    response_model=CampaignOut,
+    status_code=status.HTTP_201_CREATED,
+    summary="Create a campaign as a draft",
+)
 async def post_campaign(body: CampaignIn, uow: Uow) -> CampaignRow:
     return await create_campaign(uow=uow, **body.model_dump())
 

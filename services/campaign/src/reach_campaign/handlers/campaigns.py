@@ -26,9 +26,16 @@ async def create_campaign(
     if await uow.session.scalar(select(CampaignRow).where(CampaignRow.name == name)) is not None:
         raise Conflict(f"a campaign named {name!r} exists", field="name")
     campaign = CampaignRow(
-        id=str(uuid.uuid4()), name=name, status="draft", trigger_segment_id=trigger_segment_id,
-        channel=channel, purpose=purpose, subject=subject, body=body,
-        holdout_percent=holdout_percent, created_at=uow.clock.now(),
+        id=str(uuid.uuid4()),
+        name=name,
+        status="draft",
+        trigger_segment_id=trigger_segment_id,
+        channel=channel,
+        purpose=purpose,
+        subject=subject,
+        body=body,
+        holdout_percent=holdout_percent,
+        created_at=uow.clock.now(),
     )
     uow.session.add(campaign)
     await uow.commit()

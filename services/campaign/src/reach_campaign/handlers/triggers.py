@@ -23,7 +23,8 @@ async def on_segment_entered(event: SegmentEntered, uow: UnitOfWork) -> None:
     """Every active campaign triggered by this segment decides for this client."""
     campaigns = await uow.session.scalars(
         select(CampaignRow).where(
-            CampaignRow.trigger_segment_id == event.payload.segment_id, CampaignRow.status == "active"
+            CampaignRow.trigger_segment_id == event.payload.segment_id,
+            CampaignRow.status == "active",
         )
     )
     for campaign in campaigns:
@@ -38,30 +39,50 @@ async def _decide(uow: UnitOfWork, campaign: CampaignRow, event: SegmentEntered)
     now = uow.clock.now()
     uow.session.add(
         DecisionRow(
-            idempotency_key=key, campaign_id=campaign.id, client_id=event.client_id,
-            decision="held_out" if held_out else "requested", trigger_event_id=event.event_id,
+            idempotency_key=key,
+            campaign_id=campaign.id,
+            client_id=event.client_id,
+            decision="held_out" if held_out else "requested",
+            trigger_event_id=event.event_id,
             decided_at=now,
         )
     )
-    envelope = {"event_id": derived_id("decision", key), "occurred_at": now, "client_id": event.client_id}
+    envelope = {
+        "event_id": derived_id("decision", key),
+        "occurred_at": now,
+        "client_id": event.client_id,
+    }
     if held_out:
-        uow.emit(OUTREACH_TOPIC, OutreachHeldOut(
-            **envelope,
-            payload=OutreachHeldOutPayload(
-                idempotency_key=key, campaign_id=campaign.id, campaign_name=campaign.name,
-                trigger_event_id=event.event_id,
+        uow.emit(
+            OUTREACH_TOPIC,
+            OutreachHeldOut(
+                **envelope,
+                payload=OutreachHeldOutPayload(
+                    idempotency_key=key,
+                    campaign_id=campaign.id,
+                    campaign_name=campaign.name,
+                    trigger_event_id=event.event_id,
+                ),
             ),
-        ))
+        )
         return
-    uow.emit(OUTREACH_TOPIC, OutreachRequested(
-        **envelope,
-        payload=OutreachRequestedPayload(
-            idempotency_key=key, campaign_id=campaign.id, campaign_name=campaign.name,
-            channel=campaign.channel, purpose=campaign.purpose, subject=campaign.subject,
-            body=campaign.body, trigger_event_id=event.event_id,
-            variables={"client_id": event.client_id, "segment": event.payload.segment_name},
+    uow.emit(
+        OUTREACH_TOPIC,
+        OutreachRequested(
+            **envelope,
+            payload=OutreachRequestedPayload(
+                idempotency_key=key,
+                campaign_id=campaign.id,
+                campaign_name=campaign.name,
+                channel=campaign.channel,
+                purpose=campaign.purpose,
+                subject=campaign.subject,
+                body=campaign.body,
+                trigger_event_id=event.event_id,
+                variables={"client_id": event.client_id, "segment": event.payload.segment_name},
+            ),
         ),
-    ))
+    )
 
 
 SUBSCRIPTIONS = {"reach.segment-memberships.v1": {"segment.entered": on_segment_entered}}

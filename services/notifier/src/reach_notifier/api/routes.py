@@ -38,7 +38,9 @@ class SendOut(BaseModel):
 async def list_sends(
     session: Session,
     client_id: Annotated[str | None, Query(max_length=64)] = None,
-    status: Annotated[str | None, Query(pattern="^(pending|sending|sent|failed|suppressed)$")] = None,
+    status: Annotated[
+        str | None, Query(pattern="^(pending|sending|sent|failed|suppressed)$")
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> list[SendRow]:
     query = select(SendRow).order_by(SendRow.created_at.desc()).limit(limit)

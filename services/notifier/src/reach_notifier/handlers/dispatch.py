@@ -36,20 +36,26 @@ async def dispatch_due(
     """Send up to `limit` due sends; returns how many were attempted."""
     async with uows() as uow:
         now = uow.clock.now()
-        keys = list(await uow.session.scalars(
-            select(SendRow.idempotency_key)
-            .where(SendRow.status == "pending", SendRow.next_attempt_at <= now)
-            .order_by(SendRow.next_attempt_at).limit(limit)
-        ))
+        keys = list(
+            await uow.session.scalars(
+                select(SendRow.idempotency_key)
+                .where(SendRow.status == "pending", SendRow.next_attempt_at <= now)
+                .order_by(SendRow.next_attempt_at)
+                .limit(limit)
+            )
+        )
     for key in keys:
         await _send_one(uows=uows, channels=channels, key=key)
     return len(keys)
 
 
-async def _send_one(*, uows: UnitOfWorkFactory, channels: Mapping[str, ChannelAdapter], key: str) -> None:
+async def _send_one(
+    *, uows: UnitOfWorkFactory, channels: Mapping[str, ChannelAdapter], key: str
+) -> None:
     async with uows() as uow:  # claim: only one dispatcher moves a send to 'sending'
         claimed = await uow.session.execute(
-            update(SendRow).where(SendRow.idempotency_key == key, SendRow.status == "pending")
+            update(SendRow)
+            .where(SendRow.idempotency_key == key, SendRow.status == "pending")
             .values(status="sending", attempts=SendRow.attempts + 1)
         )
         await uow.commit()
@@ -60,8 +66,9 @@ async def _send_one(*, uows: UnitOfWorkFactory, channels: Mapping[str, ChannelAd
         assert send is not None
         contact = await uow.session.get(ContactRow, send.client_id)
         with tracer().start_as_current_span(
-            f"send {send.channel}", context=context_from_headers(
-                [(k, v.encode()) for k, v in send.trace]), kind=trace.SpanKind.PRODUCER,
+            f"send {send.channel}",
+            context=context_from_headers([(k, v.encode()) for k, v in send.trace]),
+            kind=trace.SpanKind.PRODUCER,
         ):
             try:
                 channel = channels.get(send.channel)
@@ -82,15 +89,27 @@ async def _send_one(*, uows: UnitOfWorkFactory, channels: Mapping[str, ChannelAd
 
 def _sent(uow: UnitOfWork, send: SendRow, provider_id: str) -> None:
     now = uow.clock.now()
-    send.status, send.provider_message_id, send.sent_at, send.last_error = "sent", provider_id, now, None
-    uow.emit(DELIVERIES_TOPIC, DeliverySent(
-        event_id=derived_id("delivery.sent", send.idempotency_key), occurred_at=now,
-        client_id=send.client_id,
-        payload=DeliverySentPayload(
-            idempotency_key=send.idempotency_key, campaign_id=send.campaign_id, channel=send.channel,
-            provider_message_id=provider_id, attempt=send.attempts,
+    send.status, send.provider_message_id, send.sent_at, send.last_error = (
+        "sent",
+        provider_id,
+        now,
+        None,
+    )
+    uow.emit(
+        DELIVERIES_TOPIC,
+        DeliverySent(
+            event_id=derived_id("delivery.sent", send.idempotency_key),
+            occurred_at=now,
+            client_id=send.client_id,
+            payload=DeliverySentPayload(
+                idempotency_key=send.idempotency_key,
+                campaign_id=send.campaign_id,
+                channel=send.channel,
+                provider_message_id=provider_id,
+                attempt=send.attempts,
+            ),
         ),
-    ))
+    )
 
 
 def _failed(uow: UnitOfWork, send: SendRow, error: ChannelError) -> None:
@@ -98,16 +117,25 @@ def _failed(uow: UnitOfWork, send: SendRow, error: ChannelError) -> None:
     send.last_error = error.reason
     if error.retryable and send.attempts < MAX_ATTEMPTS:
         send.status = "pending"
-        send.next_attempt_at = now + timedelta(seconds=2 ** send.attempts)
-        log.warning("send failed, will retry", extra={"fields": {"key": send.idempotency_key,
-                                                                   "attempt": send.attempts}})
+        send.next_attempt_at = now + timedelta(seconds=2**send.attempts)
+        log.warning(
+            "send failed, will retry",
+            extra={"fields": {"key": send.idempotency_key, "attempt": send.attempts}},
+        )
         return
     send.status = "failed"
-    uow.emit(DELIVERIES_TOPIC, DeliveryFailed(
-        event_id=derived_id("delivery.failed", send.idempotency_key), occurred_at=now,
-        client_id=send.client_id,
-        payload=DeliveryFailedPayload(
-            idempotency_key=send.idempotency_key, campaign_id=send.campaign_id, channel=send.channel,
-            reason=error.reason, attempt=send.attempts,
+    uow.emit(
+        DELIVERIES_TOPIC,
+        DeliveryFailed(
+            event_id=derived_id("delivery.failed", send.idempotency_key),
+            occurred_at=now,
+            client_id=send.client_id,
+            payload=DeliveryFailedPayload(
+                idempotency_key=send.idempotency_key,
+                campaign_id=send.campaign_id,
+                channel=send.channel,
+                reason=error.reason,
+                attempt=send.attempts,
+            ),
         ),
-    ))
+    )

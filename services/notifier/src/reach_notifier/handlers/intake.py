@@ -37,10 +37,16 @@ async def on_consent_changed(event: AccountConsentChanged, uow: UnitOfWork) -> N
     p = event.payload
     row = await uow.session.get(ConsentRow, (event.client_id, str(p.channel), str(p.purpose)))
     if row is None:
-        uow.session.add(ConsentRow(
-            client_id=event.client_id, channel=str(p.channel), purpose=str(p.purpose),
-            granted=p.granted, source=p.source, changed_at=event.occurred_at,
-        ))
+        uow.session.add(
+            ConsentRow(
+                client_id=event.client_id,
+                channel=str(p.channel),
+                purpose=str(p.purpose),
+                granted=p.granted,
+                source=p.source,
+                changed_at=event.occurred_at,
+            )
+        )
     elif event.occurred_at >= row.changed_at:
         row.granted, row.source, row.changed_at = p.granted, p.source, event.occurred_at
 
@@ -57,21 +63,38 @@ async def on_outreach_requested(event: OutreachRequested, uow: UnitOfWork) -> No
         subject = render(p.subject, p.variables) if p.subject else None
     except ValueError as error:
         reason, body, subject = reason or f"template: {error}", p.body, p.subject
-    uow.session.add(SendRow(
-        idempotency_key=p.idempotency_key, client_id=event.client_id, campaign_id=p.campaign_id,
-        channel=str(p.channel), purpose=str(p.purpose), subject=subject, body=body,
-        status="suppressed" if reason else "pending", attempts=0, last_error=reason,
-        trace=[list(h) for h in current_trace_headers()], created_at=now, next_attempt_at=now,
-    ))
-    if reason:
-        uow.emit(DELIVERIES_TOPIC, DeliverySuppressed(
-            event_id=derived_id("delivery.suppressed", p.idempotency_key), occurred_at=now,
+    uow.session.add(
+        SendRow(
+            idempotency_key=p.idempotency_key,
             client_id=event.client_id,
-            payload=DeliverySuppressedPayload(
-                idempotency_key=p.idempotency_key, campaign_id=p.campaign_id, channel=p.channel,
-                reason=reason,
+            campaign_id=p.campaign_id,
+            channel=str(p.channel),
+            purpose=str(p.purpose),
+            subject=subject,
+            body=body,
+            status="suppressed" if reason else "pending",
+            attempts=0,
+            last_error=reason,
+            trace=[list(h) for h in current_trace_headers()],
+            created_at=now,
+            next_attempt_at=now,
+        )
+    )
+    if reason:
+        uow.emit(
+            DELIVERIES_TOPIC,
+            DeliverySuppressed(
+                event_id=derived_id("delivery.suppressed", p.idempotency_key),
+                occurred_at=now,
+                client_id=event.client_id,
+                payload=DeliverySuppressedPayload(
+                    idempotency_key=p.idempotency_key,
+                    campaign_id=p.campaign_id,
+                    channel=p.channel,
+                    reason=reason,
+                ),
             ),
-        ))
+        )
 
 
 async def _refusal(uow: UnitOfWork, event: OutreachRequested) -> str | None:

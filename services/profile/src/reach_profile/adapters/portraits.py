@@ -30,7 +30,12 @@ class PortraitRepository:
         row = await self._session.get(PortraitRow, portrait.client_id)
         if row is None:
             self._session.add(
-                PortraitRow(client_id=portrait.client_id, version=portrait.version, state=state, updated_at=now)
+                PortraitRow(
+                    client_id=portrait.client_id,
+                    version=portrait.version,
+                    state=state,
+                    updated_at=now,
+                )
             )
         else:
             row.version, row.state, row.updated_at = portrait.version, state, now

@@ -18,8 +18,10 @@ class PortraitOut(PortraitPayload):
     client_id: str
 
 
-def _view(portrait) -> PortraitOut:  # noqa: ANN001 - a domain Portrait
-    return PortraitOut(client_id=portrait.client_id, **portrait_event(portrait).payload.model_dump())
+def _view(portrait) -> PortraitOut:
+    return PortraitOut(
+        client_id=portrait.client_id, **portrait_event(portrait).payload.model_dump()
+    )
 
 
 @router.get("/{client_id}", response_model=PortraitOut, summary="One client's latest portrait")
@@ -33,7 +35,9 @@ async def get_portrait(client_id: str, session: Session) -> PortraitOut:
 @router.get("", response_model=list[PortraitOut], summary="Portraits in client-id order, paged")
 async def list_portraits(
     session: Session,
-    after: Annotated[str | None, Query(max_length=64, description="last client_id of the previous page")] = None,
+    after: Annotated[
+        str | None, Query(max_length=64, description="last client_id of the previous page")
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> list[PortraitOut]:
     return [_view(p) for p in await PortraitRepository(session).page(after=after, limit=limit)]

@@ -66,15 +66,22 @@ def logged_in(p: Portrait, *, at: datetime) -> Portrait:
 
 def funds_transferred(p: Portrait, *, direction: str, amount: Decimal) -> Portrait:
     signed = amount if direction == "in" else -amount
-    return replace(p, net_inflow_total=p.net_inflow_total + signed, funded=p.funded or direction == "in")
+    return replace(
+        p, net_inflow_total=p.net_inflow_total + signed, funded=p.funded or direction == "in"
+    )
 
 
-def positions_reported(p: Portrait, *, at: datetime, total_assets: Decimal, cash: Decimal) -> Portrait:
+def positions_reported(
+    p: Portrait, *, at: datetime, total_assets: Decimal, cash: Decimal
+) -> Portrait:
     """A snapshot older than the one held is ignored: the latest by occurred_at wins."""
     if p.positions_as_of is not None and at <= p.positions_as_of:
         return p
     return replace(
-        p, total_assets=total_assets, cash=cash, positions_as_of=at.astimezone(UTC),
+        p,
+        total_assets=total_assets,
+        cash=cash,
+        positions_as_of=at.astimezone(UTC),
         funded=p.funded or total_assets > 0,
     )
 

@@ -44,7 +44,9 @@ SUBSCRIPTIONS = {
     },
     "trading.fund-transfers.v1": {
         "funds.transferred": _folding(
-            lambda p, e: fold.funds_transferred(p, direction=e.payload.direction, amount=e.payload.amount)
+            lambda p, e: fold.funds_transferred(
+                p, direction=e.payload.direction, amount=e.payload.amount
+            )
         ),
     },
     "trading.positions.v1": {
@@ -56,7 +58,9 @@ SUBSCRIPTIONS = {
     },
     "accounts.events.v1": {
         "account.opened": _folding(
-            lambda p, e: fold.account_opened(p, opened_on=e.payload.opened_on, advisor_id=e.payload.advisor_id)
+            lambda p, e: fold.account_opened(
+                p, opened_on=e.payload.opened_on, advisor_id=e.payload.advisor_id
+            )
         ),
         "account.risk_assessed": _folding(
             lambda p, e: fold.risk_assessed(p, risk_level=str(e.payload.risk_level))

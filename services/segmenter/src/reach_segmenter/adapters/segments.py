@@ -43,8 +43,10 @@ class SegmentStore:
         while True:
             rows = list(
                 await self.session.scalars(
-                    select(PortraitRow).where(PortraitRow.client_id > after)
-                    .order_by(PortraitRow.client_id).limit(page_size)
+                    select(PortraitRow)
+                    .where(PortraitRow.client_id > after)
+                    .order_by(PortraitRow.client_id)
+                    .limit(page_size)
                 )
             )
             for row in rows:
@@ -66,13 +68,22 @@ class SegmentStore:
             await self.session.delete(row)
             await self.session.flush()
 
-    async def members(self, segment_id: str, *, after: str | None, limit: int) -> list[MembershipRow]:
+    async def members(
+        self, segment_id: str, *, after: str | None, limit: int
+    ) -> list[MembershipRow]:
         query = select(MembershipRow).where(MembershipRow.segment_id == segment_id)
         if after:
             query = query.where(MembershipRow.client_id > after)
-        return list(await self.session.scalars(query.order_by(MembershipRow.client_id).limit(limit)))
+        return list(
+            await self.session.scalars(query.order_by(MembershipRow.client_id).limit(limit))
+        )
 
     async def member_count(self, segment_id: str) -> int:
-        return await self.session.scalar(
-            select(func.count()).select_from(MembershipRow).where(MembershipRow.segment_id == segment_id)
-        ) or 0
+        return (
+            await self.session.scalar(
+                select(func.count())
+                .select_from(MembershipRow)
+                .where(MembershipRow.segment_id == segment_id)
+            )
+            or 0
+        )

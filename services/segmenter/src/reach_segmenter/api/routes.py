@@ -50,16 +50,26 @@ class MemberOut(BaseModel):
 
 async def _out(store: SegmentStore, segment: SegmentRow) -> SegmentOut:
     return SegmentOut(
-        id=segment.id, name=segment.name, description=segment.description, rule=segment.rule,
-        time_relative=segment.time_relative, created_at=segment.created_at,
+        id=segment.id,
+        name=segment.name,
+        description=segment.description,
+        rule=segment.rule,
+        time_relative=segment.time_relative,
+        created_at=segment.created_at,
         member_count=await store.member_count(segment.id),
     )
 
 
-@router.post("", response_model=SegmentOut, status_code=status.HTTP_201_CREATED,
-             summary="Create a segment; current portraits are back-filled at once")
+@router.post(
+    "",
+    response_model=SegmentOut,
+    status_code=status.HTTP_201_CREATED,
+    summary="Create a segment; current portraits are back-filled at once",
+)
 async def post_segment(body: SegmentIn, uow: Uow) -> SegmentOut:
-    segment = await create_segment(uow=uow, name=body.name, description=body.description, rule=body.rule)
+    segment = await create_segment(
+        uow=uow, name=body.name, description=body.description, rule=body.rule
+    )
     return await _out(SegmentStore(uow.session), segment)
 
 

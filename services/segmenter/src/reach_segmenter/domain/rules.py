@@ -14,7 +14,15 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Annotated, Any, Literal, get_args
 
-from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    Tag,
+    field_validator,
+    model_validator,
+)
 from reach_contracts import Portrait
 
 MAX_DEPTH = 6
@@ -154,7 +162,13 @@ NotOf.model_rebuild()
 def depth(rule: Rule) -> int:
     if isinstance(rule, Condition):
         return 1
-    children = rule.all if isinstance(rule, AllOf) else rule.any if isinstance(rule, AnyOf) else [rule.not_]
+    children = (
+        rule.all
+        if isinstance(rule, AllOf)
+        else rule.any
+        if isinstance(rule, AnyOf)
+        else [rule.not_]
+    )
     return 1 + max(depth(c) for c in children)
 
 
@@ -162,7 +176,13 @@ def is_time_relative(rule: Rule) -> bool:
     """True when membership can change with the clock alone."""
     if isinstance(rule, Condition):
         return rule.op in TIME_OPS
-    children = rule.all if isinstance(rule, AllOf) else rule.any if isinstance(rule, AnyOf) else [rule.not_]
+    children = (
+        rule.all
+        if isinstance(rule, AllOf)
+        else rule.any
+        if isinstance(rule, AnyOf)
+        else [rule.not_]
+    )
     return any(is_time_relative(c) for c in children)
 
 

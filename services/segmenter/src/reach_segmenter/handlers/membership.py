@@ -36,10 +36,16 @@ async def reconcile(
     if inside:
         await store.enter(segment.id, client_id, now)
         event_id = derived_id("segment.entered", segment.id, client_id, cause)
-        uow.emit(MEMBERSHIPS_TOPIC, SegmentEntered(
-            event_id=event_id, occurred_at=now, client_id=client_id, payload=payload))
+        uow.emit(
+            MEMBERSHIPS_TOPIC,
+            SegmentEntered(
+                event_id=event_id, occurred_at=now, client_id=client_id, payload=payload
+            ),
+        )
     else:
         await store.exit(segment.id, client_id)
         event_id = derived_id("segment.exited", segment.id, client_id, cause)
-        uow.emit(MEMBERSHIPS_TOPIC, SegmentExited(
-            event_id=event_id, occurred_at=now, client_id=client_id, payload=payload))
+        uow.emit(
+            MEMBERSHIPS_TOPIC,
+            SegmentExited(event_id=event_id, occurred_at=now, client_id=client_id, payload=payload),
+        )

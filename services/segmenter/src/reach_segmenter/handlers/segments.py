@@ -49,7 +49,9 @@ async def sweep(*, uow: UnitOfWork) -> None:
     await uow.commit()
 
 
-async def _evaluate_everyone(uow: UnitOfWork, store: SegmentStore, segment: SegmentRow, *, cause: str) -> None:
+async def _evaluate_everyone(
+    uow: UnitOfWork, store: SegmentStore, segment: SegmentRow, *, cause: str
+) -> None:
     rule = parse_rule(segment.rule)
     clients = [item async for item in store.portraits()]
     for client_id, portrait in clients:
