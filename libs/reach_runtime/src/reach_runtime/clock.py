@@ -32,4 +32,6 @@ class ManualClock:
         self._now += delta
 
     def set(self, instant: datetime) -> None:
+        if instant.tzinfo is None:
+            raise ValueError("ManualClock needs a timezone-aware instant")
         self._now = instant.astimezone(UTC)

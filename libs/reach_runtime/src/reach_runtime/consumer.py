@@ -72,8 +72,12 @@ class BatchConsumer:
         self._logical = {settings.topic(t): t for t in subscriptions}
         self._backoff = transient_backoff_s
         self._service = settings.service_name
-        self._consumer: AIOKafkaConsumer | None = None
+        self._stopping = False
         self.ready = asyncio.Event()
+
+    def stop(self) -> None:
+        """Finish the batch in hand, commit it, and return from `run`."""
+        self._stopping = True
 
     async def run(self) -> None:
         """Consume until cancelled."""
@@ -87,11 +91,10 @@ class BatchConsumer:
             max_poll_records=self._settings.consumer_max_records,
             isolation_level="read_committed",
         )
-        self._consumer = consumer
         await consumer.start()
         self.ready.set()
         try:
-            while True:
+            while not self._stopping:
                 batches = await consumer.getmany(
                     timeout_ms=500, max_records=self._settings.consumer_max_records
                 )

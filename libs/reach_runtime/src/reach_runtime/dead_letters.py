@@ -5,9 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from reach_contracts import DEAD_LETTER_TOPIC
-from sqlalchemy import insert
+from sqlalchemy import insert, select, update
 
 from reach_runtime.db import dead_letters
+from reach_runtime.errors import Conflict, NotFound
 from reach_runtime.uow import UnitOfWork
 
 MAX_REASON = 2000
@@ -53,3 +54,21 @@ async def park(
             ("reach-dlq-consumer-group", consumer_group),
         ],
     )
+
+
+async def replay(uow: UnitOfWork, *, letter_id: int, topic_prefix: str) -> None:
+    """Send a parked message back to its source topic (after a fix), once."""
+    letter = (
+        await uow.session.execute(select(dead_letters).where(dead_letters.c.id == letter_id))
+    ).one_or_none()
+    if letter is None:
+        raise NotFound(f"no dead letter {letter_id}", field="letter_id")
+    if letter.replayed_at is not None:
+        raise Conflict(f"dead letter {letter_id} was replayed at {letter.replayed_at.isoformat()}")
+    uow.emit_raw(letter.source_topic.removeprefix(topic_prefix), key=letter.key, value=letter.value)
+    await uow.session.execute(
+        update(dead_letters)
+        .where(dead_letters.c.id == letter_id)
+        .values(replayed_at=uow.clock.now())
+    )
+    await uow.commit()

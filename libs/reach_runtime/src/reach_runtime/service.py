@@ -20,6 +20,7 @@ from reach_runtime import migrations
 from reach_runtime.clock import Clock, SystemClock
 from reach_runtime.consumer import BatchConsumer, Subscriptions
 from reach_runtime.db import create_engine, session_factory
+from reach_runtime.dead_letter_api import router as dead_letter_router
 from reach_runtime.http import health, install_error_handlers
 from reach_runtime.kafka import ensure_topics, new_producer
 from reach_runtime.logs import configure_logging
@@ -131,8 +132,17 @@ class Runtime:
         except Exception:
             return False
 
-    async def stop(self) -> None:
-        """Stop loops, flush the last outbox rows, release connections."""
+    async def stop(self, grace_s: float = 10) -> None:
+        """Let the consumer finish its batch, stop the loops, flush the outbox, release connections.
+
+        Cancelling mid-batch is safe too (the transaction rolls back and the batch is read again),
+        so the grace period only saves work.
+        """
+        if self.consumer is not None:
+            self.consumer.stop()
+            consuming = [t for t in self._tasks if t.get_name() == "consumer"]
+            if consuming:
+                await asyncio.wait(consuming, timeout=grace_s)
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
@@ -166,6 +176,7 @@ def create_app(runtime: Runtime, roles: Sequence[str] = ROLES) -> FastAPI:
     app.state.runtime = runtime
     app.include_router(health)
     if "api" in roles:
+        app.include_router(dead_letter_router)
         for router in definition.routers:
             app.include_router(router)
     install_error_handlers(app)

@@ -11,6 +11,14 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 Environment = Literal["local", "test", "production"]
 
 
+def _loopback_only(servers: str) -> bool:
+    """True when every bootstrap server is this machine (a quick-start broker, not a cluster)."""
+    hosts = [
+        s.strip().rsplit(":", 1)[0].strip("[]").lower() for s in servers.split(",") if s.strip()
+    ]
+    return all(h in ("localhost", "::1") or h.startswith("127.") for h in hosts)
+
+
 class ServiceSettings(BaseSettings):
     """Settings every service has; a service subclasses it to add its own."""
 
@@ -38,7 +46,7 @@ class ServiceSettings(BaseSettings):
         if self.reach_env == "production":
             if not self.database_url or self.database_url.startswith("sqlite"):
                 raise ValueError("production needs DATABASE_URL pointing at PostgreSQL")
-            if self.kafka_bootstrap_servers.startswith("127.0.0.1"):
+            if _loopback_only(self.kafka_bootstrap_servers):
                 raise ValueError("production needs KAFKA_BOOTSTRAP_SERVERS of the real cluster")
         return self
 

@@ -15,7 +15,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 BEIJING = timezone(timedelta(hours=8))
 metadata = new_metadata()
 moments = Table(
-    "moments", metadata,
+    "moments",
+    metadata,
     Column("id", Integer, primary_key=True),
     Column("at", UTCDateTime(), nullable=True),
 )

@@ -36,5 +36,7 @@ def test_uplift_is_zero_when_both_groups_convert_alike() -> None:
         (GroupResult(0, 0), GroupResult(0, 0)),
     ],
 )
-def test_uplift_is_unknown_when_either_group_is_empty(treated: GroupResult, holdout: GroupResult) -> None:
+def test_uplift_is_unknown_when_either_group_is_empty(
+    treated: GroupResult, holdout: GroupResult
+) -> None:
     assert uplift(treated, holdout) is None

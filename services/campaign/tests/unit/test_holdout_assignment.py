@@ -50,4 +50,3 @@ def test_different_campaigns_hold_out_different_clients() -> None:
     first, second = held_out("CMP-1", 10), held_out("CMP-2", 10)
     # Independent draws of 10% overlap in about 1% of clients, not in all 10%.
     assert len(first & second) < 0.3 * len(first)
-

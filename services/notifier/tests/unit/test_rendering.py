@@ -7,7 +7,9 @@ from reach_notifier.domain.rendering import render
 
 
 def test_placeholders_are_filled_from_the_clients_variables() -> None:
-    text = render("{name}, your advisor {advisor} has a note for you.", {"name": "Li Wei", "advisor": "Zhang"})
+    text = render(
+        "{name}, your advisor {advisor} has a note for you.", {"name": "Li Wei", "advisor": "Zhang"}
+    )
     assert text == "Li Wei, your advisor Zhang has a note for you."
 
 

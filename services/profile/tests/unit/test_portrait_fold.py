@@ -56,15 +56,21 @@ def test_inflows_add_and_outflows_subtract_from_the_net_inflow() -> None:
 
 def test_a_newer_positions_snapshot_replaces_the_held_one() -> None:
     p = positions_reported(NEW, at=T0, total_assets=Decimal(100), cash=Decimal(10))
-    p = positions_reported(p, at=T0 + timedelta(hours=1), total_assets=Decimal(200), cash=Decimal(20))
+    p = positions_reported(
+        p, at=T0 + timedelta(hours=1), total_assets=Decimal(200), cash=Decimal(20)
+    )
     assert (p.total_assets, p.cash) == (Decimal(200), Decimal(20))
     assert p.positions_as_of == (T0 + timedelta(hours=1)).astimezone(UTC)
 
 
 def test_a_positions_snapshot_not_newer_than_the_held_one_is_ignored() -> None:
     held = positions_reported(NEW, at=T0, total_assets=Decimal(200), cash=Decimal(20))
-    older = positions_reported(held, at=T0 - timedelta(seconds=1), total_assets=Decimal(1), cash=Decimal(1))
-    same_instant = positions_reported(held, at=T0.astimezone(UTC), total_assets=Decimal(1), cash=Decimal(1))
+    older = positions_reported(
+        held, at=T0 - timedelta(seconds=1), total_assets=Decimal(1), cash=Decimal(1)
+    )
+    same_instant = positions_reported(
+        held, at=T0.astimezone(UTC), total_assets=Decimal(1), cash=Decimal(1)
+    )
     assert older == held
     assert same_instant == held
 
@@ -97,20 +103,29 @@ def test_an_outflow_alone_does_not_make_an_account_funded() -> None:
 def test_positions_with_assets_make_an_account_funded_and_below_the_threshold_not_valid() -> None:
     p = positions_reported(NEW, at=T0, total_assets=Decimal("9999.99"), cash=Decimal(0))
     assert p.lifecycle_stage == "funded"
-    assert positions_reported(NEW, at=T0, total_assets=Decimal(0), cash=Decimal(0)).lifecycle_stage == "opened"
+    assert (
+        positions_reported(NEW, at=T0, total_assets=Decimal(0), cash=Decimal(0)).lifecycle_stage
+        == "opened"
+    )
 
 
 def test_the_version_is_bumped_once_per_change_and_as_of_is_the_latest_event_time() -> None:
     first = next_version(NEW, trade_executed(NEW, at=T0, amount=Decimal(1)), at=T0)
-    late = next_version(first, logged_in(first, at=T0 - timedelta(days=1)), at=T0 - timedelta(days=1))
+    late = next_version(
+        first, logged_in(first, at=T0 - timedelta(days=1)), at=T0 - timedelta(days=1)
+    )
     assert (first.version, first.as_of) == (1, T0)
     assert (late.version, late.as_of) == (2, T0)
     assert late.as_of is not None and late.as_of.utcoffset() == timedelta(0)
 
 
 def test_the_version_stays_when_an_event_changes_nothing() -> None:
-    held = next_version(NEW, positions_reported(NEW, at=T0, total_assets=Decimal(5), cash=Decimal(5)), at=T0)
-    stale = positions_reported(held, at=T0 - timedelta(hours=1), total_assets=Decimal(1), cash=Decimal(1))
+    held = next_version(
+        NEW, positions_reported(NEW, at=T0, total_assets=Decimal(5), cash=Decimal(5)), at=T0
+    )
+    stale = positions_reported(
+        held, at=T0 - timedelta(hours=1), total_assets=Decimal(1), cash=Decimal(1)
+    )
     again = next_version(held, stale, at=T0 + timedelta(hours=2))
     assert again is held
     assert (again.version, again.as_of) == (1, T0)

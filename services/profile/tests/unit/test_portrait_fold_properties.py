@@ -23,7 +23,8 @@ class Login:
 
 
 instants = st.datetimes(
-    min_value=datetime(2026, 1, 1), max_value=datetime(2027, 1, 1),
+    min_value=datetime(2026, 1, 1),
+    max_value=datetime(2027, 1, 1),
     timezones=st.sampled_from([UTC, timezone(timedelta(hours=8)), timezone(timedelta(hours=-5))]),
 )
 events = st.lists(
@@ -55,7 +56,9 @@ def test_folding_trades_and_logins_in_any_order_gives_the_same_portrait(
 
 
 @given(history=events)
-def test_the_folded_counts_and_last_times_are_those_of_the_events(history: list[Trade | Login]) -> None:
+def test_the_folded_counts_and_last_times_are_those_of_the_events(
+    history: list[Trade | Login],
+) -> None:
     p = fold(history)
     trades = [e for e in history if isinstance(e, Trade)]
     logins = [e for e in history if isinstance(e, Login)]

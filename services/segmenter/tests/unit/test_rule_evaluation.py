@@ -30,12 +30,18 @@ def cond(field: str, op: str, value: Any = None) -> dict[str, Any]:
 @pytest.mark.parametrize(
     ("op", "value", "expected"),
     [
-        ("eq", 3, True), ("eq", 4, False),
-        ("ne", 3, False), ("ne", 4, True),
-        ("gt", 2, True), ("gt", 3, False),
-        ("gte", 3, True), ("gte", 4, False),
-        ("lt", 4, True), ("lt", 3, False),
-        ("lte", 3, True), ("lte", 2, False),
+        ("eq", 3, True),
+        ("eq", 4, False),
+        ("ne", 3, False),
+        ("ne", 4, True),
+        ("gt", 2, True),
+        ("gt", 3, False),
+        ("gte", 3, True),
+        ("gte", 4, False),
+        ("lt", 4, True),
+        ("lt", 3, False),
+        ("lte", 3, True),
+        ("lte", 2, False),
     ],
 )
 def test_each_comparison_operator_compares_a_number_field_with_the_value(
@@ -123,7 +129,9 @@ def test_the_same_portrait_leaves_a_time_window_as_the_clock_moves_on() -> None:
 def test_all_any_and_not_combine_conditions() -> None:
     p = portrait(trade_count=2, risk_level="C2")
     traded, cautious, bold = (
-        cond("trade_count", "gte", 1), cond("risk_level", "eq", "C2"), cond("risk_level", "eq", "C5")
+        cond("trade_count", "gte", 1),
+        cond("risk_level", "eq", "C2"),
+        cond("risk_level", "eq", "C5"),
     )
     assert check({"all": [traded, cautious]}, p)
     assert not check({"all": [traded, bold]}, p)
@@ -157,7 +165,10 @@ def test_durations_in_any_other_form_are_refused(text: str) -> None:
     [
         (cond("last_trade_at", "within", "1d"), True),
         (cond("last_login_at", "not_within", "90d"), True),
-        ({"not": {"any": [cond("trade_count", "gt", 1), cond("last_trade_at", "within", "1d")]}}, True),
+        (
+            {"not": {"any": [cond("trade_count", "gt", 1), cond("last_trade_at", "within", "1d")]}},
+            True,
+        ),
         (cond("last_trade_at", "gt", "2026-11-01T00:00:00Z"), False),
         (cond("last_trade_at", "exists", True), False),
         ({"all": [cond("trade_count", "gt", 1), {"not": cond("risk_level", "eq", "C1")}]}, False),

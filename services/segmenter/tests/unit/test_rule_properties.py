@@ -13,15 +13,23 @@ from reach_segmenter.domain.rules import MAX_DEPTH, AllOf, AnyOf, NotOf, Rule, d
 from reach_segmenter.domain.segment import parse_rule, rule_json
 
 BEIJING = timezone(timedelta(hours=8))
-NUMBERS = ["version", "trade_count", "login_count", "trade_amount_total", "total_assets", "cash",
-           "net_inflow_total"]
+NUMBERS = [
+    "version",
+    "trade_count",
+    "login_count",
+    "trade_amount_total",
+    "total_assets",
+    "cash",
+    "net_inflow_total",
+]
 TIMES = ["as_of", "last_trade_at", "last_login_at"]
 TEXTS = ["risk_level", "advisor_id", "lifecycle_stage"]
 WORDS = [*(r.value for r in RiskLevel), "ADV1", "ADV2", "opened", "active"]
 ORDER = ["eq", "ne", "gt", "gte", "lt", "lte"]
 
 instants = st.datetimes(
-    min_value=datetime(2025, 1, 1), max_value=datetime(2027, 1, 1),
+    min_value=datetime(2025, 1, 1),
+    max_value=datetime(2027, 1, 1),
     timezones=st.sampled_from([UTC, BEIJING]),
 )
 money = st.decimals(min_value=0, max_value=10**7, places=2)
@@ -33,17 +41,30 @@ def _cond(field: str, op: str, value: Any) -> dict[str, Any]:
 
 
 durations = st.builds(lambda n, u: f"{n}{u}", st.integers(0, 9999), st.sampled_from("mhdw"))
-number_values = st.integers(-10, 10**6) | money.map(str)
+
+
+def compared(fields: list[str], values: st.SearchStrategy[Any]) -> st.SearchStrategy[dict]:
+    """Conditions comparing one of `fields` with a value, or with a list of them (`in`)."""
+    return st.one_of(
+        st.builds(_cond, st.sampled_from(fields), st.sampled_from(ORDER), values),
+        st.builds(
+            _cond, st.sampled_from(fields), st.just("in"), st.lists(values, min_size=1, max_size=5)
+        ),
+    )
+
+
 conditions = st.one_of(
-    st.builds(_cond, st.sampled_from(NUMBERS), st.sampled_from(ORDER), number_values),
+    compared(NUMBERS, st.integers(-10, 10**6) | money.map(str)),
+    compared(TIMES, instants.map(datetime.isoformat)),
+    compared(["opened_on"], st.dates().map(str)),
+    compared(TEXTS, st.sampled_from(WORDS)),
     st.builds(_cond, st.sampled_from(TIMES), st.sampled_from(["within", "not_within"]), durations),
-    st.builds(_cond, st.sampled_from(TIMES), st.sampled_from(ORDER), instants.map(datetime.isoformat)),
-    st.builds(_cond, st.just("opened_on"), st.sampled_from(ORDER), st.dates().map(str)),
-    st.builds(_cond, st.sampled_from(TEXTS), st.sampled_from(ORDER), st.sampled_from(WORDS)),
-    # `in` only on text: on other kinds it fails today (see test_rule_evaluation's `in` tests).
-    st.builds(_cond, st.sampled_from(TEXTS), st.just("in"), st.lists(st.sampled_from(WORDS), min_size=1)),
-    st.builds(_cond, st.sampled_from(NUMBERS + TIMES + TEXTS + ["opened_on"]), st.just("exists"),
-              st.booleans()),
+    st.builds(
+        _cond,
+        st.sampled_from(NUMBERS + TIMES + TEXTS + ["opened_on"]),
+        st.just("exists"),
+        st.booleans(),
+    ),
 ).map(parse_rule)
 
 rules: st.SearchStrategy[Rule] = st.recursive(

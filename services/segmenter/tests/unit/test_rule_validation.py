@@ -68,6 +68,9 @@ def test_an_order_comparison_of_a_number_field_with_a_word_is_refused_as_invalid
         # No offset: a naive instant cannot be compared with the portrait's aware one.
         pytest.param(cond("last_trade_at", "gt", "2026-11-23T09:31:00"), id="naive-timestamp"),
         pytest.param(cond("opened_on", "eq", "the second of November"), id="word-for-date"),
+        pytest.param(cond("trade_count", "lt", "Infinity"), id="infinite-number"),
+        pytest.param(cond("risk_level", "eq", 4), id="number-for-text"),
+        pytest.param(cond("opened_on", "in", ["2026-11-02", "soon"]), id="word-in-date-list"),
     ],
 )
 def test_a_value_that_cannot_be_read_as_the_fields_type_is_refused_when_the_rule_is_parsed(
@@ -82,7 +85,12 @@ def test_a_parsed_rule_survives_a_round_trip_through_its_json_form() -> None:
     data = {
         "all": [
             {"not": cond("risk_level", "in", ["C1", "C2"])},
-            {"any": [cond("last_trade_at", "within", "7d"), cond("total_assets", "gte", "50000.00")]},
+            {
+                "any": [
+                    cond("last_trade_at", "within", "7d"),
+                    cond("total_assets", "gte", "50000.00"),
+                ]
+            },
         ]
     }
     rule = parse_rule(data)

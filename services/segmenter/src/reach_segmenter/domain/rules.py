@@ -34,7 +34,7 @@ ORDER_OPS = {"gt", "gte", "lt", "lte"}
 
 def parse_duration(text: str) -> timedelta:
     """'30m', '12h', '90d', '2w' → timedelta."""
-    match = _DURATION.match(text)
+    match = _DURATION.fullmatch(text)
     if not match:
         raise ValueError(f"duration {text!r} must look like 30m, 12h, 90d or 2w")
     return timedelta(**{_UNITS[match[2]]: int(match[1])})
