@@ -40,20 +40,26 @@ class Stack:
     def url(self, service: str) -> str:
         return f"http://127.0.0.1:{self.ports[service]}"
 
-    def start(self, *services: str) -> None:
+    def start(self, *services: str, role: str = "all") -> None:
+        """Start each service (all five by default) as `python -m reach_<name> <role>`.
+
+        A service may be started again under another role: each process is named `name` or
+        `name:role` and gets its own port.
+        """
         self.log_dir.mkdir(parents=True, exist_ok=True)
-        for name in services or SERVICES:
+        for service in services or SERVICES:
+            name = service if role == "all" else f"{service}:{role}"
             self.ports.setdefault(name, free_port())
             env = {
                 **os.environ,
                 "KAFKA_BOOTSTRAP_SERVERS": self.kafka_bootstrap,
-                "DATABASE_URL": self.database_urls[name],
+                "DATABASE_URL": self.database_urls[service],
                 "HTTP_PORT": str(self.ports[name]),
                 **self.env,
             }
             log = (self.log_dir / f"{name}.log").open("ab")
             self._processes[name] = subprocess.Popen(
-                [sys.executable, "-m", f"reach_{name}", "all"],
+                [sys.executable, "-m", f"reach_{service}", role],
                 env=env,
                 stdout=log,
                 stderr=log,

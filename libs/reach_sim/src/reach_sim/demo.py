@@ -210,10 +210,14 @@ async def demo(
     rng = random.Random(seed)
     thanked = {m.to[0] for m in smtp.received}
     by_email = {c.email: c for c in clients if c.email}
-    reactions = [c for e, c in by_email.items() if e in thanked and rng.random() < 0.35]
-    reactions += [c for c in clients if rng.random() < 0.05]
+    reactions = {
+        c.client_id: c for e, c in by_email.items() if e in thanked and rng.random() < 0.35
+    }
+    reactions |= {c.client_id: c for c in clients if rng.random() < 0.05}
     later = DayGenerator(seed=seed + 1, day=day)
-    await publish(broker, [later.trade(c, "follow-up", at=datetime.now(UTC)) for c in reactions])
+    await publish(
+        broker, [later.trade(c, "follow-up", at=datetime.now(UTC)) for c in reactions.values()]
+    )
     await settle(http, stack)
 
     say("\nWhat each service did")
