@@ -190,6 +190,7 @@ def main(build: Callable[[], ServiceDefinition], argv: Sequence[str] | None = No
         "role", nargs="?", default="all", choices=("all", "migrate", "revision", *ROLES)
     )
     parser.add_argument("-m", "--message", help="with revision: what the new migration does")
+    parser.add_argument("--branch", help="with revision: 'runtime' for the shared tables")
     args = parser.parse_args(argv)
     definition = build()
     settings = definition.settings
@@ -199,7 +200,11 @@ def main(build: Callable[[], ServiceDefinition], argv: Sequence[str] | None = No
     if args.role == "revision":
         migrations.upgrade(definition.migrations, definition.metadata, url)
         migrations.revision(
-            definition.migrations, definition.metadata, url, args.message or "change"
+            definition.migrations,
+            definition.metadata,
+            url,
+            branch=args.branch or definition.name,
+            message=args.message or "change",
         )
         return
     if args.role == "migrate" or (args.role == "all" and settings.reach_env != "production"):
