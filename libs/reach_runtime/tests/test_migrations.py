@@ -25,12 +25,12 @@ SERVICES = {
 }
 
 
-async def _state(url: str, metadata) -> tuple[set[str], list]:  # noqa: ANN001
+async def _state(url: str, metadata) -> tuple[set[str], list]:
     engine = create_engine(url)
     try:
         async with engine.connect() as connection:
 
-            def read(sync):  # noqa: ANN001, ANN202
+            def read(sync):
                 tables = set(inspect(sync).get_table_names())
                 diff = compare_metadata(
                     MigrationContext.configure(sync), [metadata, runtime_metadata]
