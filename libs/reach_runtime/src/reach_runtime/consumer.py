@@ -25,6 +25,9 @@ log = logging.getLogger(__name__)
 Handler = Callable[[Event, UnitOfWork], Awaitable[None]]
 # logical topic -> event_type -> handler; event types without a handler are skipped.
 Subscriptions = Mapping[str, Mapping[str, Handler]]
+# Called once per batch with its fresh events, before they are handled: load in one query
+# what the handlers will read one event at a time.
+Preload = Callable[[list[Event], UnitOfWork], Awaitable[None]]
 
 TRANSIENT = (OperationalError, OSError, asyncio.TimeoutError, KafkaError)
 
@@ -63,8 +66,10 @@ class BatchConsumer:
         settings: ServiceSettings,
         subscriptions: Subscriptions,
         uow_factory: UnitOfWorkFactory,
+        preload: Preload | None = None,
         transient_backoff_s: float = 0.5,
     ) -> None:
+        self._preload = preload
         self._settings = settings
         self._subscriptions = subscriptions
         self._uows = uow_factory
@@ -145,6 +150,10 @@ class BatchConsumer:
         async with self._uows() as uow:
             ids = [i.event.event_id for i in items if i.event is not None]
             fresh = await uow.claim(self._group, ids)
+            if self._preload is not None and fresh:
+                await self._preload(
+                    [i.event for i in items if i.event and i.event.event_id in fresh], uow
+                )
             for item in items:
                 if item.event is None:
                     await self._park(uow, item, item.error or "undecodable")

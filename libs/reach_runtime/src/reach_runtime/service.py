@@ -18,7 +18,7 @@ from sqlalchemy import MetaData
 
 from reach_runtime import migrations
 from reach_runtime.clock import Clock, SystemClock
-from reach_runtime.consumer import BatchConsumer, Subscriptions
+from reach_runtime.consumer import BatchConsumer, Preload, Subscriptions
 from reach_runtime.db import create_engine, session_factory
 from reach_runtime.dead_letter_api import router as dead_letter_router
 from reach_runtime.http import health, install_error_handlers
@@ -46,6 +46,7 @@ class ServiceDefinition:
     subscriptions: Subscriptions = field(default_factory=dict)
     routers: Sequence[APIRouter] = ()
     workers: Sequence[Worker] = ()  # background loops run with the consume role
+    preload: Preload | None = None  # batch-level loading for the handlers
     description: str = ""
 
 
@@ -90,6 +91,7 @@ class Runtime:
                     settings=self.settings,
                     subscriptions=self.definition.subscriptions,
                     uow_factory=self.uows,
+                    preload=self.definition.preload,
                 )
                 self._spawn(self.consumer.run(), "consumer")
             for worker in self.definition.workers:

@@ -25,6 +25,7 @@ class UnitOfWork:
         self.clock = clock
         self._pending: list[dict[str, Any]] = []
         self._on_commit = on_commit
+        self.cache: dict[str, Any] = {}  # repositories keep what they loaded for this transaction
 
     async def __aenter__(self) -> UnitOfWork:
         return self

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from reach_runtime.service import ServiceDefinition
 
+from reach_profile.adapters.portraits import preload
 from reach_profile.api.routes import router
 from reach_profile.db.tables import metadata
 from reach_profile.handlers.events import SUBSCRIPTIONS
@@ -21,4 +22,5 @@ def bootstrap(settings: ProfileSettings | None = None) -> ServiceDefinition:
         migrations=Path(__file__).parent / "db" / "versions",
         subscriptions=SUBSCRIPTIONS,
         routers=[router],
+        preload=preload,
     )

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from reach_runtime.service import Runtime, ServiceDefinition
 
+from reach_segmenter.adapters.segments import preload
 from reach_segmenter.api.routes import router
 from reach_segmenter.db.tables import metadata
 from reach_segmenter.handlers.portraits import SUBSCRIPTIONS
@@ -39,4 +40,5 @@ def bootstrap(settings: SegmenterSettings | None = None) -> ServiceDefinition:
         subscriptions=SUBSCRIPTIONS,
         routers=[router],
         workers=[sweeper],
+        preload=preload,
     )

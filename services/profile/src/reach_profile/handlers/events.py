@@ -17,7 +17,7 @@ PORTRAITS_TOPIC = "reach.portraits.v1"
 
 async def apply(uow: UnitOfWork, event: Event, change: Callable[[Portrait], Portrait]) -> None:
     """Fold one event into the client's portrait; emit the new version if it changed."""
-    repository = PortraitRepository(uow.session)
+    repository = PortraitRepository.of(uow)
     before = await repository.get(event.client_id) or Portrait(client_id=event.client_id)
     after = fold.next_version(before, change(before), at=event.occurred_at)
     if after is before:

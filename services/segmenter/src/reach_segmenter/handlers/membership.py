@@ -8,8 +8,7 @@ from reach_runtime.uow import UnitOfWork
 
 from reach_segmenter.adapters.segments import SegmentStore
 from reach_segmenter.db.tables import SegmentRow
-from reach_segmenter.domain.rules import Rule, matches
-from reach_segmenter.domain.segment import parse_rule
+from reach_segmenter.domain.rules import matches
 
 MEMBERSHIPS_TOPIC = "reach.segment-memberships.v1"
 
@@ -22,11 +21,10 @@ async def reconcile(
     portrait: Portrait,
     *,
     cause: str,
-    rule: Rule | None = None,
 ) -> None:
     """Bring one client's membership of one segment in line with the rule now."""
     now = uow.clock.now()
-    inside = matches(rule or parse_rule(segment.rule), portrait, now)
+    inside = matches(store.rule(segment), portrait, now)
     member = await store.is_member(segment.id, client_id)
     if inside == member:
         return

@@ -11,9 +11,9 @@ from reach_segmenter.handlers.membership import reconcile
 
 async def on_portrait_updated(event: PortraitUpdated, uow: UnitOfWork) -> None:
     """Store the portrait (older versions are ignored) and apply membership changes."""
-    store = SegmentStore(uow.session)
-    known = await store.portrait(event.client_id)
-    if known is not None and known[0] >= event.payload.version:
+    store = SegmentStore.of(uow)
+    known = await store.portrait_version(event.client_id)
+    if known is not None and known >= event.payload.version:
         return
     await store.save_portrait(event.client_id, event.payload.version, event.payload)
     for segment in await store.segments():

@@ -21,7 +21,7 @@ async def create_segment(*, uow: UnitOfWork, name: str, description: str, rule: 
         parsed = parse_rule(rule)
     except ValueError as error:
         raise Invalid(str(error), field="rule") from error
-    store = SegmentStore(uow.session)
+    store = SegmentStore.of(uow)
     if await store.by_name(name) is not None:
         raise Conflict(f"a segment named {name!r} exists", field="name")
     segment = SegmentRow(
@@ -41,7 +41,7 @@ async def create_segment(*, uow: UnitOfWork, name: str, description: str, rule: 
 
 async def sweep(*, uow: UnitOfWork) -> None:
     """Re-evaluate time-relative segments at the clock's now (membership moves with time)."""
-    store = SegmentStore(uow.session)
+    store = SegmentStore.of(uow)
     now = uow.clock.now().isoformat()
     for segment in await store.segments():
         if segment.time_relative:
@@ -52,7 +52,6 @@ async def sweep(*, uow: UnitOfWork) -> None:
 async def _evaluate_everyone(
     uow: UnitOfWork, store: SegmentStore, segment: SegmentRow, *, cause: str
 ) -> None:
-    rule = parse_rule(segment.rule)
     clients = [item async for item in store.portraits()]
     for client_id, portrait in clients:
-        await reconcile(uow, store, segment, client_id, portrait, cause=cause, rule=rule)
+        await reconcile(uow, store, segment, client_id, portrait, cause=cause)
