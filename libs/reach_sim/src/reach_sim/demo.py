@@ -114,13 +114,18 @@ async def processed(http: httpx.AsyncClient, stack: Stack) -> dict[str, dict[str
 async def settle(
     http: httpx.AsyncClient, stack: Stack, *, quiet_s: float = 3, limit_s: float = 300
 ) -> None:
-    """Wait until no service has processed anything new for `quiet_s` seconds."""
+    """Wait until no service has processed anything new for `quiet_s` seconds, showing progress."""
     last, since, started = None, time.monotonic(), time.monotonic()
     while time.monotonic() - started < limit_s:
         now = await processed(http, stack)
         if now != last:
             last, since = now, time.monotonic()
+            progress = "  ".join(
+                f"{name} {counts.get('events_processed', 0):,.0f}" for name, counts in now.items()
+            )
+            print(f"\r  {time.monotonic() - started:5.1f}s  processed: {progress}   ", end="", flush=True)
         elif time.monotonic() - since >= quiet_s:
+            print(flush=True)
             return
         await asyncio.sleep(0.5)
 
