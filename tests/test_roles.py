@@ -5,16 +5,15 @@ from __future__ import annotations
 import asyncio
 import subprocess
 import sys
-import uuid
 from datetime import UTC, datetime
-from decimal import Decimal
 from pathlib import Path
 
 import httpx
 import pytest
-from reach_contracts import TradeExecuted, TradeExecutedPayload, decode
+from reach_contracts import decode
 from reach_runtime.stack import Broker, Stack
 from reach_runtime.testing import eventually
+from reach_sim import builders as make
 
 pytestmark = [pytest.mark.kafka, pytest.mark.postgres, pytest.mark.system]
 
@@ -43,24 +42,7 @@ async def test_profile_runs_as_separate_migrate_api_consume_and_relay_processes(
         stack.start("profile", role=role)
     try:
         await stack.wait_ready()
-        trade = TradeExecuted(
-            event_id=str(uuid.uuid4()),
-            occurred_at=datetime.now(UTC),
-            client_id="C77",
-            payload=TradeExecutedPayload(
-                account_id="A77",
-                trade_id="T1",
-                symbol="000001",
-                market="SZSE",
-                instrument_type="stock",
-                side="sell",
-                quantity=Decimal(200),
-                price=Decimal("11.20"),
-                amount=Decimal("2240.00"),
-                fee=Decimal("5"),
-                channel="pc",
-            ),
-        )
+        trade = make.trade("C77", datetime.now(UTC), amount="2240", price="11.20", side="sell")
         await broker.publish("trading.trades.v1", trade)
         emitted = await broker.read("reach.portraits.v1", until=lambda r: len(r) >= 1)
         assert decode("reach.portraits.v1", emitted[0].value).payload.trade_count == 1

@@ -4,44 +4,17 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime, timedelta
-from decimal import Decimal
 from pathlib import Path
 
 import httpx
 import pytest
-from reach_contracts import (
-    AccountContactChanged,
-    AccountContactChangedPayload,
-    TradeExecuted,
-    TradeExecutedPayload,
-    decode,
-)
+from reach_contracts import decode
 from reach_runtime.stack import SERVICES, Broker, Stack
 from reach_runtime.testing import create_database, drop_database, eventually
+from reach_sim import builders as make
 from reach_sim.providers import SmtpSink
 
 pytestmark = [pytest.mark.kafka, pytest.mark.postgres, pytest.mark.system]
-
-
-def a_trade(client_id: str, at: datetime) -> TradeExecuted:
-    return TradeExecuted(
-        event_id=str(uuid.uuid4()),
-        occurred_at=at,
-        client_id=client_id,
-        payload=TradeExecutedPayload(
-            account_id=f"A-{client_id}",
-            trade_id=str(uuid.uuid4()),
-            symbol="510300",
-            market="SSE",
-            instrument_type="etf",
-            side="buy",
-            quantity=Decimal(1000),
-            price=Decimal("3.912"),
-            amount=Decimal("3912.00"),
-            fee=Decimal("5"),
-            channel="app",
-        ),
-    )
 
 
 @pytest.fixture
@@ -104,14 +77,11 @@ async def test_a_trade_becomes_a_portrait_a_segment_entry_an_email_and_a_convers
 
         await broker.publish(
             "accounts.events.v1",
-            AccountContactChanged(
-                event_id=str(uuid.uuid4()),
-                occurred_at=now - timedelta(minutes=5),
-                client_id="C00012345",
-                payload=AccountContactChangedPayload(email="client12345@example.com"),
+            make.contact_changed(
+                "C00012345", now - timedelta(minutes=5), email="client12345@example.com"
             ),
         )
-        first = a_trade("C00012345", now - timedelta(minutes=1))
+        first = make.trade("C00012345", now - timedelta(minutes=1))
         upstream_trace_id = uuid.uuid4().hex  # as a traced upstream system would set it
         traceparent = f"00-{upstream_trace_id}-{uuid.uuid4().hex[:16]}-01"
         await broker.publish(
@@ -140,7 +110,7 @@ async def test_a_trade_becomes_a_portrait_a_segment_entry_an_email_and_a_convers
         traceparent = dict(deliveries[0].headers)["traceparent"].decode()
         assert traceparent.split("-")[1] == upstream_trace_id  # one trace across five services
 
-        await broker.publish("trading.trades.v1", a_trade("C00012345", datetime.now(UTC)))
+        await broker.publish("trading.trades.v1", make.trade("C00012345", datetime.now(UTC)))
 
         async def converted() -> dict | None:
             response = await http.get(f"{stack.url('analytics')}/campaigns/{campaign['id']}")

@@ -7,33 +7,19 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
-from reach_contracts import TradeExecuted, TradeExecutedPayload, decode
+from reach_contracts import TradeExecuted, decode
 from reach_profile.bootstrap import bootstrap
 from reach_profile.settings import ProfileSettings
 from reach_runtime.stack import Broker
 from reach_runtime.testing import eventually, running
+from reach_sim import builders as make
 
 pytestmark = pytest.mark.kafka
 
 
 def trade(event_id: str, client_id: str, at: str = "2026-11-23T09:31:02+08:00") -> TradeExecuted:
-    return TradeExecuted(
-        event_id=event_id,
-        occurred_at=datetime.fromisoformat(at),
-        client_id=client_id,
-        payload=TradeExecutedPayload(
-            account_id=f"A{client_id}",
-            trade_id=f"T{event_id}",
-            symbol="600519",
-            market="SSE",
-            instrument_type="stock",
-            side="buy",
-            quantity=Decimal(100),
-            price=Decimal("9.10"),
-            amount=Decimal("910.00"),
-            fee=Decimal("5.00"),
-            channel="app",
-        ),
+    return make.trade(
+        client_id, datetime.fromisoformat(at), amount="910.00", price="9.10", event_id=event_id
     )
 
 

@@ -17,7 +17,7 @@ from reach_contracts import DEAD_LETTER_TOPIC, TOPICS
 from sqlalchemy import MetaData
 
 from reach_runtime import migrations
-from reach_runtime.clock import Clock, SystemClock
+from reach_runtime.clock import Clock
 from reach_runtime.consumer import BatchConsumer, Preload, Subscriptions
 from reach_runtime.db import create_engine, session_factory
 from reach_runtime.dead_letter_api import router as dead_letter_router
@@ -56,7 +56,7 @@ class Runtime:
     def __init__(self, definition: ServiceDefinition, *, clock: Clock | None = None) -> None:
         self.definition = definition
         self.settings = definition.settings
-        self.clock = clock or SystemClock()
+        self.clock = clock or self.settings.clock()
         self.engine = create_engine(self.settings.effective_database_url)
         self.sessions = session_factory(self.engine)
         self.uows = UnitOfWorkFactory(

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import time
+from datetime import datetime
 from pathlib import Path
 from typing import Literal
 
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from reach_runtime.clock import Clock, ScaledClock, SystemClock
 
 Environment = Literal["local", "test", "production"]
 
@@ -36,6 +40,13 @@ class ServiceSettings(BaseSettings):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["json", "text"] = "json"
     otel_exporter_otlp_endpoint: str | None = None
+    clock_start: datetime | None = Field(
+        default=None, description="simulated time: the instant the clock shows at CLOCK_WALL_START"
+    )
+    clock_wall_start: float | None = Field(default=None, description="epoch seconds of the anchor")
+    clock_speed: float = Field(
+        default=1.0, gt=0, le=1_000_000, description="simulated s per wall s"
+    )
     consumer_max_records: int = Field(default=500, ge=1, le=10_000)
     consumer_poison_retries: int = Field(default=3, ge=1, le=20)
     relay_batch_size: int = Field(default=500, ge=1, le=10_000)
@@ -49,6 +60,15 @@ class ServiceSettings(BaseSettings):
             if _loopback_only(self.kafka_bootstrap_servers):
                 raise ValueError("production needs KAFKA_BOOTSTRAP_SERVERS of the real cluster")
         return self
+
+    def clock(self) -> Clock:
+        """The system clock, or the simulated one when CLOCK_START is set (demo mode)."""
+        if self.clock_start is None:
+            return SystemClock()
+        if self.clock_start.tzinfo is None:
+            raise ValueError("CLOCK_START needs an offset, such as +08:00")
+        wall = self.clock_wall_start if self.clock_wall_start is not None else time.time()
+        return ScaledClock(start=self.clock_start, wall_start=wall, speed=self.clock_speed)
 
     @property
     def effective_database_url(self) -> str:

@@ -23,9 +23,15 @@ from reach_sim.population import NEW, Client
 
 CENT = Decimal("0.01")
 SYMBOLS = {  # symbol: (market, instrument type, price at the start)
-    "600519": ("SSE", "stock", 1520.0), "000001": ("SZSE", "stock", 11.2), "510300": ("SSE", "etf", 3.91),
-    "300750": ("SZSE", "stock", 182.0), "159915": ("SZSE", "etf", 2.05), "601318": ("SSE", "stock", 48.6),
-    "688981": ("SSE", "stock", 86.3), "113050": ("SSE", "convertible", 118.5), "019666": ("SSE", "bond", 101.2),
+    "600519": ("SSE", "stock", 1520.0),
+    "000001": ("SZSE", "stock", 11.2),
+    "510300": ("SSE", "etf", 3.91),
+    "300750": ("SZSE", "stock", 182.0),
+    "159915": ("SZSE", "etf", 2.05),
+    "601318": ("SSE", "stock", 48.6),
+    "688981": ("SSE", "stock", 86.3),
+    "113050": ("SSE", "convertible", 118.5),
+    "019666": ("SSE", "bond", 101.2),
 }
 PRODUCTS = (("WM-R1-CASH", "R1"), ("WM-R2-BOND", "R2"), ("FD-R3-BAL", "R3"), ("FD-R4-EQ", "R4"))
 TOPICS = ("fixed_income", "ipo", "macro", "market_close", "investor_education", "funds")
@@ -37,7 +43,9 @@ BUY_MEDIAN = 35000.0
 @dataclass
 class Book:
     cash: Decimal
-    holdings: dict[str, tuple[Decimal, Decimal]] = field(default_factory=dict)  # symbol: (quantity, cost)
+    holdings: dict[str, tuple[Decimal, Decimal]] = field(
+        default_factory=dict
+    )  # symbol: (quantity, cost)
     funded: bool = False
     opened: bool = False
     closed: bool = False
@@ -91,8 +99,13 @@ class Brokerage:
             if quantity <= 0:
                 book.cash += (invested / len(symbols)).quantize(CENT)
                 continue
-            ratio = rng.uniform(0.4, 0.6) if client.behaviour == "deep_loss" else rng.uniform(0.85, 1.2)
-            book.holdings[symbol] = (quantity, (quantity * price / Decimal(str(ratio))).quantize(CENT))
+            ratio = (
+                rng.uniform(0.4, 0.6) if client.behaviour == "deep_loss" else rng.uniform(0.85, 1.2)
+            )
+            book.holdings[symbol] = (
+                quantity,
+                (quantity * price / Decimal(str(ratio))).quantize(CENT),
+            )
         return book
 
     def _price_paths(self) -> dict[str, dict[date, Decimal]]:
@@ -114,7 +127,7 @@ class Brokerage:
         if client.behaviour == "prospect":
             plan["followed"] = client.opened_on
             if rng.random() < 0.6:
-                plan["registered"] = client.opened_on + timedelta(days=rng.randint(0, 4))
+                plan["registered"] = client.opened_on + timedelta(days=rng.randint(1, 4))
                 if rng.random() < 0.45:
                     plan["opened"] = plan["registered"] + timedelta(days=rng.randint(1, 6))
         elif client.behaviour in ("new_funded", "new_unfunded"):
@@ -135,7 +148,12 @@ class Brokerage:
 
     def history(self) -> Iterator[Event]:
         """Onboarding of clients who joined before the period, then the period day by day."""
-        prelude = [e for c in self.clients if c.behaviour not in NEW for e in self._onboarding(c, c.opened_on)]
+        prelude = [
+            e
+            for c in self.clients
+            if c.behaviour not in NEW
+            for e in self._onboarding(c, c.opened_on)
+        ]
         yield from sorted(prelude, key=lambda e: e.occurred_at)
         day = self.start
         while day <= self.end:
@@ -147,25 +165,60 @@ class Brokerage:
         opened = at(day, time(10, rng.randint(0, 59)))
         cid = client.client_id
         events: list[Event] = [
-            make.account_opened(cid, opened, advisor_id=client.advisor_id, branch=client.branch,
-                                birth_year=client.birth_year, gender=client.gender, region=client.region,
-                                account_id=client.account_id, event_id=self._id(cid, "opened")),
-            make.risk_assessed(cid, opened, risk_level=client.risk_level, event_id=self._id(cid, "risk")),
-            make.contact_changed(cid, opened, email=client.email, phone=client.phone,
-                                 wechat_openid=client.wechat_openid, event_id=self._id(cid, "contact")),
+            make.account_opened(
+                cid,
+                opened,
+                advisor_id=client.advisor_id,
+                branch=client.branch,
+                birth_year=client.birth_year,
+                gender=client.gender,
+                region=client.region,
+                account_id=client.account_id,
+                event_id=self._id(cid, "opened"),
+            ),
+            make.risk_assessed(
+                cid, opened, risk_level=client.risk_level, event_id=self._id(cid, "risk")
+            ),
+            make.contact_changed(
+                cid,
+                opened,
+                email=client.email,
+                phone=client.phone,
+                wechat_openid=client.wechat_openid,
+                event_id=self._id(cid, "contact"),
+            ),
         ]
         if rng.random() < 0.05:
-            events.append(make.consent_changed(cid, opened, channel="sms", granted=False, source="account_opening",
-                                               event_id=self._id(cid, "consent", "sms")))
+            events.append(
+                make.consent_changed(
+                    cid,
+                    opened,
+                    channel="sms",
+                    granted=False,
+                    source="account_opening",
+                    event_id=self._id(cid, "consent", "sms"),
+                )
+            )
         if rng.random() < 0.04:
-            events.append(make.consent_changed(cid, opened, channel="email", granted=False, source="account_opening",
-                                               event_id=self._id(cid, "consent", "email")))
+            events.append(
+                make.consent_changed(
+                    cid,
+                    opened,
+                    channel="email",
+                    granted=False,
+                    source="account_opening",
+                    event_id=self._id(cid, "consent", "email"),
+                )
+            )
         self._books[cid].opened = True
         return events
 
     def _day(self, day: date) -> Iterator[Event]:
         trading = day in self._prices[next(iter(SYMBOLS))]
-        week_end = trading and (day == self.sessions[-1] or self._next_session(day).isocalendar()[1] != day.isocalendar()[1])
+        week_end = trading and (
+            day == self.sessions[-1]
+            or self._next_session(day).isocalendar()[1] != day.isocalendar()[1]
+        )
         for client in self.clients:
             rng = random.Random(f"day:{self.seed}:{client.client_id}:{day.isoformat()}")
             yield from self._client_day(client, day, rng, trading=trading, week_end=week_end)
@@ -173,28 +226,51 @@ class Brokerage:
     def _next_session(self, day: date) -> date:
         return next(s for s in self.sessions if s > day)
 
-    def _client_day(self, client: Client, day: date, rng: random.Random, *, trading: bool, week_end: bool) -> Iterator[Event]:
-        cid, book, plan = client.client_id, self._books[client.client_id], self._plans[client.client_id]
+    def _client_day(
+        self, client: Client, day: date, rng: random.Random, *, trading: bool, week_end: bool
+    ) -> Iterator[Event]:
+        cid, book, plan = (
+            client.client_id,
+            self._books[client.client_id],
+            self._plans[client.client_id],
+        )
         if plan.get("followed") == day:
-            yield make.wechat_followed(cid, evening_moment(rng, day), event_id=self._id(cid, "followed"))
+            yield make.wechat_followed(
+                cid, evening_moment(rng, day), event_id=self._id(cid, "followed")
+            )
         if plan.get("registered") == day:
-            yield make.app_registered(cid, evening_moment(rng, day), event_id=self._id(cid, "registered"))
+            yield make.app_registered(
+                cid, evening_moment(rng, day), event_id=self._id(cid, "registered")
+            )
         if plan.get("opened") == day:
             yield from self._onboarding(client, day)
         if not book.opened or book.closed:
             return
         if plan.get("closed") == day:
             book.closed = True
-            yield make.account_closed(cid, at(day, time(16, 0)), reason="transferred to another broker",
-                                      event_id=self._id(cid, "closed"))
+            yield make.account_closed(
+                cid,
+                at(day, time(16, 0)),
+                reason="transferred to another broker",
+                event_id=self._id(cid, "closed"),
+            )
             return
         rates = RATES[client.behaviour]
         if rng.random() < rates.content:
-            yield make.content_viewed(cid, evening_moment(rng, day), content_id=f"CT{rng.randint(1, 400):04d}",
-                                      topic=rng.choice(TOPICS), event_id=self._id(cid, "content", day.isoformat()))
+            yield make.content_viewed(
+                cid,
+                evening_moment(rng, day),
+                content_id=f"CT{rng.randint(1, 400):04d}",
+                topic=rng.choice(TOPICS),
+                event_id=self._id(cid, "content", day.isoformat()),
+            )
         if rng.random() < 0.002:
-            yield make.referral_invited(cid, evening_moment(rng, day), invitee_ref=f"REF{rng.randint(1, 10**6):07d}",
-                                        event_id=self._id(cid, "referral", day.isoformat()))
+            yield make.referral_invited(
+                cid,
+                evening_moment(rng, day),
+                invitee_ref=f"REF{rng.randint(1, 10**6):07d}",
+                event_id=self._id(cid, "referral", day.isoformat()),
+            )
         if not trading:
             return
         tag = day.isoformat()
@@ -203,21 +279,41 @@ class Brokerage:
             amount = client.assets if client.assets > 0 else Decimal(20_000)
             book.cash += amount
             book.funded = moved = True
-            yield make.transfer(cid, trading_moment(rng, day), direction="in", amount=amount,
-                                event_id=self._id(cid, "deposit", tag))
+            yield make.transfer(
+                cid,
+                trading_moment(rng, day),
+                direction="in",
+                amount=amount,
+                event_id=self._id(cid, "deposit", tag),
+            )
         if plan.get("churned") == day:
             amount = (self._assets(book, day) * Decimal(rng.uniform(0.8, 1.0))).quantize(CENT)
             book.cash, book.holdings, moved = Decimal(0), {}, True
             if amount > 0:
-                yield make.transfer(cid, trading_moment(rng, day), direction="out", amount=amount,
-                                    method="custody_transfer_out", event_id=self._id(cid, "transfer-out", tag))
+                yield make.transfer(
+                    cid,
+                    trading_moment(rng, day),
+                    direction="out",
+                    amount=amount,
+                    method="custody_transfer_out",
+                    event_id=self._id(cid, "transfer-out", tag),
+                )
         churned = "churned" in plan and day > plan["churned"]
         if not churned and rng.random() < rates.login:
             for n in range(rng.randint(1, 3 if client.behaviour == "active_trader" else 1)):
-                yield make.login(cid, trading_moment(rng, day), channel=rng.choice(("app", "app", "app", "pc", "web")),
-                                 event_id=self._id(cid, "login", tag, str(n)))
+                yield make.login(
+                    cid,
+                    trading_moment(rng, day),
+                    channel=rng.choice(("app", "app", "app", "pc", "web")),
+                    event_id=self._id(cid, "login", tag, str(n)),
+                )
         if book.funded and not churned:
-            first_trade = plan.get("funded") and day > plan["funded"] and not book.holdings and rng.random() < 0.5
+            first_trade = (
+                plan.get("funded")
+                and day > plan["funded"]
+                and not book.holdings
+                and rng.random() < 0.5
+            )
             if first_trade or rng.random() < rates.trade:
                 trades = 2 if client.behaviour == "active_trader" and rng.random() < 0.35 else 1
                 for n in range(trades):
@@ -232,12 +328,18 @@ class Brokerage:
         if book.funded and (moved or week_end):
             yield self._snapshot(client, book, day)
 
-    def _trade(self, client: Client, book: Book, day: date, rng: random.Random, tag: str) -> Event | None:
+    def _trade(
+        self, client: Client, book: Book, day: date, rng: random.Random, tag: str
+    ) -> Event | None:
         sell = book.holdings and (rng.random() < 0.45 or book.cash < 500)
         if sell:
             symbol = rng.choice(sorted(book.holdings))
             quantity, cost = book.holdings[symbol]
-            part = quantity if quantity < 200 or rng.random() < 0.3 else (quantity * Decimal(rng.uniform(0.2, 0.8))).quantize(Decimal(1))
+            part = (
+                quantity
+                if quantity < 200 or rng.random() < 0.3
+                else (quantity * Decimal(rng.uniform(0.2, 0.8))).quantize(Decimal(1))
+            )
             price = self._prices[symbol][day]
             amount = part * price
             book.cash += amount
@@ -259,12 +361,23 @@ class Brokerage:
             held, cost = book.holdings.get(symbol, (Decimal(0), Decimal(0)))
             book.holdings[symbol] = (held + part, cost + amount)
         market, kind, _ = SYMBOLS[symbol]
-        return make.trade(client.client_id, trading_moment(rng, day), amount=amount, price=price, symbol=symbol,
-                          market=market, instrument_type=kind, side="sell" if sell else "buy",
-                          channel=rng.choice(("app", "app", "pc", "web")), account_id=client.account_id,
-                          event_id=self._id(client.client_id, "trade", tag))
+        return make.trade(
+            client.client_id,
+            trading_moment(rng, day),
+            amount=amount,
+            price=price,
+            symbol=symbol,
+            market=market,
+            instrument_type=kind,
+            side="sell" if sell else "buy",
+            channel=rng.choice(("app", "app", "pc", "web")),
+            account_id=client.account_id,
+            event_id=self._id(client.client_id, "trade", tag),
+        )
 
-    def _product(self, client: Client, book: Book, day: date, rng: random.Random, tag: str) -> Event | None:
+    def _product(
+        self, client: Client, book: Book, day: date, rng: random.Random, tag: str
+    ) -> Event | None:
         if client.risk_level == "C1" or book.cash < 50_000 or rng.random() > 0.01:
             return None
         allowed = [p for p in PRODUCTS if int(p[1][1]) <= int(client.risk_level[1])]
@@ -273,21 +386,45 @@ class Brokerage:
         moment = trading_moment(rng, day)
         if rng.random() < 0.25:
             book.cash += amount
-            return make.product_redeemed(client.client_id, moment, product_id=product_id, amount=amount,
-                                         event_id=self._id(client.client_id, "redeemed", tag))
+            return make.product_redeemed(
+                client.client_id,
+                moment,
+                product_id=product_id,
+                amount=amount,
+                event_id=self._id(client.client_id, "redeemed", tag),
+            )
         book.cash -= amount
-        return make.product_purchased(client.client_id, moment, product_id=product_id, amount=amount,
-                                      risk_level=f"R{risk[1]}", event_id=self._id(client.client_id, "purchased", tag))
+        return make.product_purchased(
+            client.client_id,
+            moment,
+            product_id=product_id,
+            amount=amount,
+            risk_level=f"R{risk[1]}",
+            event_id=self._id(client.client_id, "purchased", tag),
+        )
 
     def _assets(self, book: Book, day: date) -> Decimal:
-        return book.cash + sum((q * self._prices[s][day] for s, (q, _c) in book.holdings.items()), Decimal(0))
+        return book.cash + sum(
+            (q * self._prices[s][day] for s, (q, _c) in book.holdings.items()), Decimal(0)
+        )
 
     def _snapshot(self, client: Client, book: Book, day: date) -> Event:
         holdings = [
-            Holding(symbol=s, instrument_type=SYMBOLS[s][1], quantity=q,
-                    market_value=(q * self._prices[s][day]).quantize(CENT), cost=c)
+            Holding(
+                symbol=s,
+                instrument_type=SYMBOLS[s][1],
+                quantity=q,
+                market_value=(q * self._prices[s][day]).quantize(CENT),
+                cost=c,
+            )
             for s, (q, c) in sorted(book.holdings.items())
         ]
-        return make.positions(client.client_id, at(day, time(15, 30)), trading_day=day,
-                              cash=max(book.cash, Decimal(0)).quantize(CENT), holdings=holdings,
-                              account_id=client.account_id, event_id=self._id(client.client_id, "positions", day.isoformat()))
+        return make.positions(
+            client.client_id,
+            at(day, time(15, 30)),
+            trading_day=day,
+            cash=max(book.cash, Decimal(0)).quantize(CENT),
+            holdings=holdings,
+            account_id=client.account_id,
+            event_id=self._id(client.client_id, "positions", day.isoformat()),
+        )

@@ -14,7 +14,19 @@ log = logging.getLogger(__name__)
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 SESSIONS = ((time(9, 30), time(11, 30)), (time(13, 0), time(15, 0)))
 # Used only past the last year exchange-calendars has holidays for (it says so when it happens).
-_FIXED_HOLIDAYS = {(1, 1), (5, 1), (5, 2), (5, 3), (10, 1), (10, 2), (10, 3), (10, 4), (10, 5), (10, 6), (10, 7)}
+_FIXED_HOLIDAYS = {
+    (1, 1),
+    (5, 1),
+    (5, 2),
+    (5, 3),
+    (10, 1),
+    (10, 2),
+    (10, 3),
+    (10, 4),
+    (10, 5),
+    (10, 6),
+    (10, 7),
+}
 
 
 @lru_cache(maxsize=1)

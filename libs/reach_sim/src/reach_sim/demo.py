@@ -1,29 +1,32 @@
-"""`make demo`: the five services on SQLite, a synthetic brokerage day streamed through Kafka,
-and what Reach did with it. Runs until interrupted; DEMO_ONCE=1 exits after the report.
+"""`make demo`: the five services on SQLite, a simulated month of a brokerage streamed through
+Kafka, clients answering what Reach sends them, and a report of what Reach did.
 
-Settings: DEMO_CLIENTS (2000), DEMO_SEED (7), DEMO_DATA_DIR (.local/demo),
-KAFKA_BOOTSTRAP_SERVERS (127.0.0.1:9092).
+Runs until interrupted; DEMO_ONCE=1 exits after the report. Settings: DEMO_CLIENTS (10000),
+DEMO_DAYS (30), DEMO_SEED (7), DEMO_DATA_DIR (.local/demo), KAFKA_BOOTSTRAP_SERVERS.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
-import random
 import shutil
 import time
 from collections import Counter
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
-from reach_contracts import Event
-from reach_runtime.stack import SERVICES, Broker, Stack
+from reach_runtime.clock import SystemClock
+from reach_runtime.stack import SERVICES, Stack
 
-from reach_sim.day import DayGenerator, last_trading_day, topic_of
+from reach_sim.brokerage import Brokerage
+from reach_sim.calendar import SHANGHAI
+from reach_sim.output import publish
 from reach_sim.population import population
 from reach_sim.providers import SmtpSink
+from reach_sim.responses import ANY, ResponseModel, ResponseRates, run_in_background
 
 DATA = Path(os.environ.get("DEMO_DATA_DIR", ".local/demo")).resolve()
 
@@ -35,7 +38,7 @@ SEGMENTS = [
     },
     {
         "name": "Large outflow",
-        "description": "Scene 3: churn warning, a valuable client moving money out",
+        "description": "Scene 3: a valuable client moving money out",
         "rule": {"all": [{"field": "net_inflow_total", "op": "lt", "value": -100000}]},
     },
     {
@@ -52,102 +55,81 @@ CAMPAIGNS = [
         "purpose": "service",
         "holdout_percent": 20,
         "subject": "Thank you from your advisor",
-        "body": "Dear client {client_id}, thank you for trading with us this week. Your advisor is here if you need anything.",
+        "body": "Dear client {client_id}, thank you for trading with us this week. "
+        "Your advisor is here if you need anything.",
     },
     {
         "segment": "Large outflow",
         "name": "Retention call-back",
         "channel": "email",
         "purpose": "service",
-        "holdout_percent": 0,
+        "holdout_percent": 10,
         "subject": "Can we help?",
         "body": "Dear client {client_id}, we noticed a large transfer. Your advisor will call to see how we can help.",
     },
 ]
+# What the simulated clients do after a touch: the uplift Reach should measure.
+RATES = ResponseRates(
+    {("Thank you for trading", ANY): 0.30, ("Retention call-back", ANY): 0.20}, baseline=0.05
+)
 
 
 def say(text: str = "") -> None:
     print(text, flush=True)
 
 
-async def publish(broker: Broker, events: list[Event]) -> Counter[str]:
-    by_topic: Counter[str] = Counter()
-    from aiokafka import AIOKafkaProducer
-    from reach_contracts import encode
-
-    producer = AIOKafkaProducer(
-        bootstrap_servers=broker.bootstrap, acks="all", enable_idempotence=True, linger_ms=20
-    )
-    await producer.start()
-    try:
-        pending = []
-        for event in events:
-            topic = topic_of(event)
-            pending.append(
-                await producer.send(
-                    broker.prefix + topic, encode(event), key=event.client_id.encode()
-                )
-            )
-            by_topic[topic] += 1
-        await asyncio.gather(*pending)
-    finally:
-        await producer.stop()
-    return by_topic
-
-
-async def processed(http: httpx.AsyncClient, stack: Stack) -> dict[str, dict[str, float]]:
-    """Per service: events processed, duplicates skipped, dead-lettered, outbox relayed."""
+async def service_counts(http: httpx.AsyncClient, stack: Stack) -> dict[str, Counter[str]]:
+    """Per service, its reach_* counters summed over labels (processed, duplicate, …)."""
     result = {}
     for name in SERVICES:
-        text = (await http.get(f"{stack.url(name)}/metrics")).text
         counts: Counter[str] = Counter()
-        for family in text_string_to_metric_families(text):
+        for family in text_string_to_metric_families(
+            (await http.get(f"{stack.url(name)}/metrics")).text
+        ):
             for sample in family.samples:
-                if sample.name.endswith("_total") and sample.name.startswith("reach_"):
+                if sample.name.startswith("reach_") and sample.name.endswith("_total"):
                     counts[sample.name.removeprefix("reach_").removesuffix("_total")] += (
                         sample.value
                     )
-        result[name] = dict(counts)
+        result[name] = counts
     return result
 
 
 async def settle(
-    http: httpx.AsyncClient, stack: Stack, *, quiet_s: float = 3, limit_s: float = 300
-) -> None:
+    http: httpx.AsyncClient, stack: Stack, *, quiet_s: float = 4, limit_s: float = 900
+) -> float:
     """Wait until no service has processed anything new for `quiet_s` seconds, showing progress."""
     last, since, started = None, time.monotonic(), time.monotonic()
     while time.monotonic() - started < limit_s:
-        now = await processed(http, stack)
-        if now != last:
-            last, since = now, time.monotonic()
-            progress = "  ".join(
-                f"{name} {counts.get('events_processed', 0):,.0f}" for name, counts in now.items()
-            )
-            print(f"\r  {time.monotonic() - started:5.1f}s  processed: {progress}   ", end="", flush=True)
+        now = await service_counts(http, stack)
+        processed = {name: counts["events_processed"] for name, counts in now.items()}
+        if processed != last:
+            last, since = processed, time.monotonic()
+            line = "  ".join(f"{name} {n:,.0f}" for name, n in processed.items())
+            print(f"\r  {since - started:5.1f}s  processed: {line}   ", end="", flush=True)
         elif time.monotonic() - since >= quiet_s:
             print(flush=True)
-            return
+            return since - started
         await asyncio.sleep(0.5)
+    print(flush=True)
+    return time.monotonic() - started
 
 
 async def run() -> None:
-    size = int(os.environ.get("DEMO_CLIENTS", "2000"))
-    seed = int(os.environ.get("DEMO_SEED", "7"))
     bootstrap = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092")
     shutil.rmtree(DATA, ignore_errors=True)
-    broker = Broker(bootstrap, f"demo{datetime.now(UTC):%Y%m%d%H%M%S}.")
+    prefix = f"demo{datetime.now(UTC):%Y%m%d%H%M%S}."
     urls = {name: f"sqlite+aiosqlite:///{DATA / (name + '.db')}" for name in SERVICES}
-
     with SmtpSink() as smtp:
         stack = Stack(
             kafka_bootstrap=bootstrap,
             database_urls=urls,
             log_dir=DATA / "logs",
             env={
-                "KAFKA_TOPIC_PREFIX": broker.prefix,
+                "KAFKA_TOPIC_PREFIX": prefix,
                 "SMTP_PORT": str(smtp.port),
                 "RELAY_POLL_INTERVAL_MS": "50",
-                "SWEEP_INTERVAL_S": "30",
+                "SWEEP_INTERVAL_S": "60",
             },
         )
         say(f"Starting the five services (logs in {DATA / 'logs'}) …")
@@ -155,7 +137,7 @@ async def run() -> None:
         try:
             await stack.wait_ready()
             async with httpx.AsyncClient(timeout=30) as http:
-                await demo(http, stack, broker, smtp, size=size, seed=seed)
+                await demo(http, stack, smtp, bootstrap=bootstrap, prefix=prefix)
                 if os.environ.get("DEMO_ONCE"):
                     return
                 say(
@@ -163,14 +145,17 @@ async def run() -> None:
                     + ", ".join(f"{n} {stack.url(n)}/docs" for n in SERVICES)
                 )
                 say("Press Ctrl-C to stop.")
-                await asyncio.Event().wait()  # until Ctrl-C
+                await asyncio.Event().wait()
         finally:
             stack.stop()
 
 
 async def demo(
-    http: httpx.AsyncClient, stack: Stack, broker: Broker, smtp: SmtpSink, *, size: int, seed: int
+    http: httpx.AsyncClient, stack: Stack, smtp: SmtpSink, *, bootstrap: str, prefix: str
 ) -> None:
+    size = int(os.environ.get("DEMO_CLIENTS", "10000"))
+    days = int(os.environ.get("DEMO_DAYS", "30"))
+    seed = int(os.environ.get("DEMO_SEED", "7"))
     segments = {}
     for body in SEGMENTS:
         segment = (
@@ -179,7 +164,6 @@ async def demo(
             .json()
         )
         segments[segment["name"]] = segment["id"]
-    campaigns = {}
     for spec in CAMPAIGNS:
         body = {k: v for k, v in spec.items() if k != "segment"} | {
             "trigger_segment_id": segments[spec["segment"]]
@@ -192,59 +176,60 @@ async def demo(
         (
             await http.post(f"{stack.url('campaign')}/campaigns/{campaign['id']}/activate")
         ).raise_for_status()
-        campaigns[campaign["id"]] = campaign["name"]
-    say(f"Created {len(segments)} segments and {len(campaigns)} active campaigns.")
+    say(f"Created {len(SEGMENTS)} segments and {len(CAMPAIGNS)} active campaigns.")
 
-    now = datetime.now(UTC)
-    day = last_trading_day(now)
-    clients = population(size, seed=seed, today=day)
-    days = DayGenerator(seed=seed, day=day)
-    events = [e for c in clients for e in days.onboarding(c)]
-    events += sorted((e for c in clients for e in days.trading_day(c)), key=lambda e: e.occurred_at)
-    say(
-        f"Streaming {len(events):,} upstream events of {size:,} clients for the trading day {day} …"
-    )
-    started = time.monotonic()
-    by_topic = await publish(broker, events)
-    await settle(http, stack)
-    say(f"… the pipeline settled {time.monotonic() - started:.1f}s after the first event.\n")
+    model = ResponseModel(RATES, seed=seed)
+    responder = run_in_background(model, bootstrap=bootstrap, prefix=prefix, clock=SystemClock())
+    try:
+        start = datetime.now(SHANGHAI).date() - timedelta(days=days)
+        clients = population(size, seed=seed, start=start, days=days)
+        brokerage = Brokerage(clients, seed=seed, start=start, days=days)
+        say(
+            f"Simulating {size:,} clients over {days} days from {start} ({len(brokerage.sessions)} trading days) …"
+        )
+        started = time.monotonic()
+        by_topic = await publish(brokerage.history(), bootstrap=bootstrap, prefix=prefix)
+        say(
+            f"Published {sum(by_topic.values()):,} upstream events in {time.monotonic() - started:.1f}s; "
+            "Reach at work, and clients answering what it sends:"
+        )
+        await settle(http, stack)
+        say(f"… the pipeline settled {time.monotonic() - started:.0f}s after the first event.")
+    finally:
+        responder.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await responder
+    await report(http, stack, smtp, clients, by_topic, model)
+
+
+async def report(http, stack, smtp, clients, by_topic, model) -> None:
+    say("\nUpstream events")
     for topic, count in sorted(by_topic.items()):
-        say(f"  {topic:28} {count:7,} events")
-
-    # Clients react: some who were thanked trade again; held-out clients trade less often.
-    rng = random.Random(seed)
-    thanked = {m.to[0] for m in smtp.received}
-    by_email = {c.email: c for c in clients if c.email}
-    reactions = {
-        c.client_id: c for e, c in by_email.items() if e in thanked and rng.random() < 0.35
-    }
-    reactions |= {c.client_id: c for c in clients if rng.random() < 0.05}
-    later = DayGenerator(seed=seed + 1, day=day)
-    await publish(
-        broker, [later.trade(c, "follow-up", at=datetime.now(UTC)) for c in reactions.values()]
-    )
-    await settle(http, stack)
+        say(f"  {topic:28} {count:9,}")
+    say(f"  {'responses (trades)':28} {model.converted + model.held_out_converted:9,}")
 
     say("\nWhat each service did")
-    for name, counts in (await processed(http, stack)).items():
+    for name, c in (await service_counts(http, stack)).items():
         say(
-            f"  {name:10} processed {counts.get('events_processed', 0):7,.0f}   duplicates "
-            f"{counts.get('events_duplicate', 0):4,.0f}   dead-lettered {counts.get('events_dead_lettered', 0):3,.0f}"
-            f"   emitted {counts.get('outbox_relayed', 0):7,.0f}"
+            f"  {name:10} processed {c['events_processed']:9,.0f}   duplicates {c['events_duplicate']:5,.0f}"
+            f"   dead-lettered {c['events_dead_lettered']:4,.0f}   emitted {c['outbox_relayed']:9,.0f}"
         )
 
-    traders = [c for c in clients if c.behaviour == "active_trader"]
-    portrait = (await http.get(f"{stack.url('profile')}/portraits/{traders[0].client_id}")).json()
-    say(f"\nOne portrait ({traders[0].client_id}):")
+    trader = next(c for c in clients if c.behaviour == "active_trader")
+    portrait = (await http.get(f"{stack.url('profile')}/portraits/{trader.client_id}")).json()
+    say(f"\nOne portrait ({trader.client_id}, an active trader)")
     for key in (
         "lifecycle_stage",
         "risk_level",
         "advisor_id",
+        "opened_on",
         "trade_count",
         "trade_amount_total",
         "last_trade_at",
         "login_count",
+        "last_login_at",
         "total_assets",
+        "cash",
         "net_inflow_total",
         "version",
     ):
@@ -252,30 +237,30 @@ async def demo(
 
     say("\nSegments")
     for segment in (await http.get(f"{stack.url('segmenter')}/segments")).json():
-        say(f"  {segment['name']:22} {segment['member_count']:6,} members")
-
-    sent = (
-        await http.get(f"{stack.url('notifier')}/sends", params={"status": "sent", "limit": 1})
-    ).json()
-    suppressed = (
-        await http.get(
-            f"{stack.url('notifier')}/sends", params={"status": "suppressed", "limit": 1000}
+        say(
+            f"  {segment['name']:22} {segment['member_count']:7,} members   {segment['description']}"
         )
+
+    notifier = stack.url("notifier")
+    sent = (await http.get(f"{notifier}/sends", params={"status": "sent", "limit": 1})).json()
+    suppressed = (
+        await http.get(f"{notifier}/sends", params={"status": "suppressed", "limit": 1000})
     ).json()
+    reasons = Counter(s["last_error"].split(" (")[0] for s in suppressed)
     say(
-        f"\nSends: {len(smtp.received):,} e-mails received by the SMTP server; "
-        f"{len(suppressed):,} suppressed (for example: {suppressed[0]['last_error'] if suppressed else '-'})"
+        f"\nSends: {len(smtp.received):,} e-mails received by the SMTP server; {len(suppressed):,} suppressed "
+        f"({', '.join(f'{r}: {n}' for r, n in reasons.most_common(3)) or 'none'})"
     )
     if sent:
         say(f"  e.g. to {sent[0]['client_id']}: “{sent[0]['subject']}” — {sent[0]['body']}")
 
-    say("\nResults (conversion = a trade within 7 days of the touch)")
-    outreach = (await http.get(f"{stack.url('analytics')}/campaigns")).json()
-    for r in outreach:
-        uplift = f"{r['uplift']:+.1%}" if r["uplift"] is not None else "n/a"
+    say("\nResults (conversion = a trade within 7 days of the touch), measured against planted")
+    for r in (await http.get(f"{stack.url('analytics')}/campaigns")).json():
+        measured = f"{r['uplift']:+.1%}" if r["uplift"] is not None else "n/a"
+        planted = RATES.planted_uplift(r["campaign_name"], ANY)
         say(
-            f"  {r['campaign_name']:24} sent {r['sent']:5,}  held out {r['held_out']:4,}  "
-            f"converted {rate(r['treated'])}  holdout {rate(r['holdout'])}  uplift {uplift}"
+            f"  {r['campaign_name']:22} sent {r['sent']:5,}  converted {rate(r['treated'])}   "
+            f"held out {r['held_out']:4,}  converted {rate(r['holdout'])}   uplift {measured} (planted {planted:+.1%})"
         )
 
 

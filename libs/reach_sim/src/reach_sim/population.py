@@ -30,7 +30,11 @@ BEHAVIOURS = (
 )
 NEW = {"new_unfunded", "new_funded", "prospect"}
 REGIONS = ("Shanghai", "Beijing", "Guangdong", "Zhejiang", "Jiangsu", "Sichuan", "Hubei", "Fujian")
-TIERS = ((Decimal(5_000_000), "private"), (Decimal(1_000_000), "high_net_worth"), (Decimal(300_000), "vip"))
+TIERS = (
+    (Decimal(5_000_000), "private"),
+    (Decimal(1_000_000), "high_net_worth"),
+    (Decimal(300_000), "vip"),
+)
 
 
 @dataclass(frozen=True)
@@ -66,7 +70,9 @@ def draw_assets(rng: random.Random) -> Decimal:
     return Decimal(value).quantize(Decimal("0.01"))
 
 
-def population(size: int, *, seed: int, start: date, days: int = 30, advisors: int = 20) -> list[Client]:
+def population(
+    size: int, *, seed: int, start: date, days: int = 30, advisors: int = 20
+) -> list[Client]:
     """`size` clients, the same ones for the same seed; new clients join within [start, start+days)."""
     rng = random.Random(f"population:{seed}")
     clients = []
@@ -76,20 +82,26 @@ def population(size: int, *, seed: int, start: date, days: int = 30, advisors: i
             joined = start + timedelta(days=rng.randrange(max(days - 3, 1)))
         else:
             joined = start - timedelta(days=rng.randint(60, 365 * 12))
-        clients.append(Client(
-            client_id=f"C{n:08d}",
-            account_id=f"A{n:08d}",
-            advisor_id=f"ADV{rng.randint(1, advisors):03d}",
-            branch=f"BR{rng.randint(1, 8):02d}",
-            region=rng.choice(REGIONS),
-            birth_year=rng.randint(1950, 2004),
-            gender=rng.choice(("female", "male")),
-            opened_on=joined,
-            risk_level=pick(rng, RISK_LEVELS),
-            assets=draw_assets(rng) if behaviour != "new_unfunded" else Decimal(0),
-            behaviour=behaviour,
-            email=f"client{n}@mail.example" if rng.random() < 0.7 else None,
-            phone=f"+8613{rng.randint(100_000_000, 999_999_999)}" if rng.random() < 0.95 else None,
-            wechat_openid=f"oWx{n:010d}" if rng.random() < 0.45 or behaviour == "prospect" else None,
-        ))
+        clients.append(
+            Client(
+                client_id=f"C{n:08d}",
+                account_id=f"A{n:08d}",
+                advisor_id=f"ADV{rng.randint(1, advisors):03d}",
+                branch=f"BR{rng.randint(1, 8):02d}",
+                region=rng.choice(REGIONS),
+                birth_year=rng.randint(1950, 2004),
+                gender=rng.choice(("female", "male")),
+                opened_on=joined,
+                risk_level=pick(rng, RISK_LEVELS),
+                assets=draw_assets(rng) if behaviour != "new_unfunded" else Decimal(0),
+                behaviour=behaviour,
+                email=f"client{n}@mail.example" if rng.random() < 0.7 else None,
+                phone=f"+8613{rng.randint(100_000_000, 999_999_999)}"
+                if rng.random() < 0.95
+                else None,
+                wechat_openid=f"oWx{n:010d}"
+                if rng.random() < 0.45 or behaviour == "prospect"
+                else None,
+            )
+        )
     return clients
