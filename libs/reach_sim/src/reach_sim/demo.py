@@ -2,7 +2,10 @@
 Kafka, clients answering what Reach sends them, and a report of what Reach did.
 
 Runs until interrupted; DEMO_ONCE=1 exits after the report. Settings: DEMO_CLIENTS (10000),
-DEMO_DAYS (30), DEMO_SEED (7), DEMO_DATA_DIR (.local/demo), KAFKA_BOOTSTRAP_SERVERS.
+DEMO_DAYS (30), DEMO_SEED (7), DEMO_DATA_DIR (.local/demo), KAFKA_BOOTSTRAP_SERVERS, and
+DEMO_SPEED: unset, the period's events are streamed as fast as the pipeline takes them; set
+(say 1440, a day a minute), events arrive when simulated time reaches them and the services'
+clocks follow simulated time.
 """
 
 from __future__ import annotations
@@ -13,17 +16,18 @@ import os
 import shutil
 import time
 from collections import Counter
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
+from datetime import time as dtime
 from pathlib import Path
 
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
-from reach_runtime.clock import SystemClock
+from reach_runtime.clock import Clock, ScaledClock, SystemClock
 from reach_runtime.stack import SERVICES, Stack
 
 from reach_sim.brokerage import Brokerage
-from reach_sim.calendar import SHANGHAI
-from reach_sim.output import publish
+from reach_sim.calendar import SHANGHAI, at
+from reach_sim.output import Pacer, publish
 from reach_sim.population import population
 from reach_sim.providers import SmtpSink
 from reach_sim.responses import ANY, ResponseModel, ResponseRates, run_in_background
@@ -120,24 +124,38 @@ async def run() -> None:
     shutil.rmtree(DATA, ignore_errors=True)
     prefix = f"demo{datetime.now(UTC):%Y%m%d%H%M%S}."
     urls = {name: f"sqlite+aiosqlite:///{DATA / (name + '.db')}" for name in SERVICES}
+    days = int(os.environ.get("DEMO_DAYS", "30"))
+    start = datetime.now(SHANGHAI).date() - timedelta(days=days)
+    clock: Clock = SystemClock()
+    env = {"KAFKA_TOPIC_PREFIX": prefix, "RELAY_POLL_INTERVAL_MS": "50", "SWEEP_INTERVAL_S": "60"}
+    if os.environ.get("DEMO_SPEED"):
+        speed = float(os.environ["DEMO_SPEED"])
+        # simulated time starts when the services are up (about 20 s from now)
+        clock = ScaledClock(start=at(start, dtime(8, 0)), wall_start=time.time() + 20, speed=speed)
+        env |= {
+            "CLOCK_START": clock.start.isoformat(),
+            "CLOCK_WALL_START": str(clock.wall_start),
+            "CLOCK_SPEED": str(speed),
+            "SWEEP_INTERVAL_S": str(max(1.0, 3600 / speed)),
+        }
     with SmtpSink() as smtp:
-        stack = Stack(
-            kafka_bootstrap=bootstrap,
-            database_urls=urls,
-            log_dir=DATA / "logs",
-            env={
-                "KAFKA_TOPIC_PREFIX": prefix,
-                "SMTP_PORT": str(smtp.port),
-                "RELAY_POLL_INTERVAL_MS": "50",
-                "SWEEP_INTERVAL_S": "60",
-            },
-        )
+        env["SMTP_PORT"] = str(smtp.port)
+        stack = Stack(kafka_bootstrap=bootstrap, database_urls=urls, log_dir=DATA / "logs", env=env)
         say(f"Starting the five services (logs in {DATA / 'logs'}) …")
         stack.start()
         try:
             await stack.wait_ready()
             async with httpx.AsyncClient(timeout=30) as http:
-                await demo(http, stack, smtp, bootstrap=bootstrap, prefix=prefix)
+                await demo(
+                    http,
+                    stack,
+                    smtp,
+                    bootstrap=bootstrap,
+                    prefix=prefix,
+                    start=start,
+                    days=days,
+                    clock=clock,
+                )
                 if os.environ.get("DEMO_ONCE"):
                     return
                 say(
@@ -151,10 +169,17 @@ async def run() -> None:
 
 
 async def demo(
-    http: httpx.AsyncClient, stack: Stack, smtp: SmtpSink, *, bootstrap: str, prefix: str
+    http: httpx.AsyncClient,
+    stack: Stack,
+    smtp: SmtpSink,
+    *,
+    bootstrap: str,
+    prefix: str,
+    start: date,
+    days: int,
+    clock: Clock,
 ) -> None:
     size = int(os.environ.get("DEMO_CLIENTS", "10000"))
-    days = int(os.environ.get("DEMO_DAYS", "30"))
     seed = int(os.environ.get("DEMO_SEED", "7"))
     segments = {}
     for body in SEGMENTS:
@@ -179,16 +204,22 @@ async def demo(
     say(f"Created {len(SEGMENTS)} segments and {len(CAMPAIGNS)} active campaigns.")
 
     model = ResponseModel(RATES, seed=seed)
-    responder = run_in_background(model, bootstrap=bootstrap, prefix=prefix, clock=SystemClock())
+    responder = run_in_background(model, bootstrap=bootstrap, prefix=prefix, clock=clock)
     try:
-        start = datetime.now(SHANGHAI).date() - timedelta(days=days)
         clients = population(size, seed=seed, start=start, days=days)
         brokerage = Brokerage(clients, seed=seed, start=start, days=days)
         say(
             f"Simulating {size:,} clients over {days} days from {start} ({len(brokerage.sessions)} trading days) …"
         )
         started = time.monotonic()
-        by_topic = await publish(brokerage.history(), bootstrap=bootstrap, prefix=prefix)
+        pacer = Pacer(clock=clock) if isinstance(clock, ScaledClock) else None
+        if pacer:
+            say(
+                f"Simulated time runs {clock.speed:g}× faster than the wall clock from {clock.start:%Y-%m-%d %H:%M} UTC."
+            )
+        by_topic = await publish(
+            brokerage.history(), bootstrap=bootstrap, prefix=prefix, pacer=pacer
+        )
         say(
             f"Published {sum(by_topic.values()):,} upstream events in {time.monotonic() - started:.1f}s; "
             "Reach at work, and clients answering what it sends:"
