@@ -50,14 +50,14 @@ from reach_contracts.enums import (
     TransferMethod,
 )
 from reach_contracts.envelope import Event, Payload, event_type_of
-from reach_contracts.errors import ContractError
+from reach_contracts.errors import ContractError, UnknownEventType
 from reach_contracts.outreach import (
     OutreachHeldOut,
     OutreachHeldOutPayload,
     OutreachRequested,
     OutreachRequestedPayload,
 )
-from reach_contracts.portraits import Portrait, PortraitUpdated
+from reach_contracts.portraits import ConsentState, Portrait, PortraitUpdated
 from reach_contracts.products import (
     ProductPurchased,
     ProductPurchasedPayload,
@@ -104,6 +104,7 @@ __all__ = [
     "AppRegisteredPayload",
     "Channel",
     "ConsentChannel",
+    "ConsentState",
     "ContentViewed",
     "ContentViewedPayload",
     "ContractError",
@@ -155,6 +156,7 @@ __all__ = [
     "TradeExecutedPayload",
     "TransferDirection",
     "TransferMethod",
+    "UnknownEventType",
     "WechatFollowed",
     "WechatFollowedPayload",
     "decode",

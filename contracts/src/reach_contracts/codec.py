@@ -9,7 +9,7 @@ from typing import Annotated, Any, NoReturn
 from pydantic import Field, TypeAdapter, ValidationError
 
 from reach_contracts.envelope import Event, event_type_of
-from reach_contracts.errors import ContractError, quoted
+from reach_contracts.errors import ContractError, UnknownEventType, quoted
 from reach_contracts.topics import DEAD_LETTER_TOPIC, TOPICS
 
 MAX_MESSAGE_BYTES = 1024 * 1024
@@ -33,7 +33,7 @@ def decode(topic: str, value: bytes) -> Event:
     if not isinstance(event_type, str):
         raise ContractError("event_type: Input should be a valid string")
     if event_type not in _event_types(topic):
-        raise ContractError(f"unknown event_type {quoted(event_type)} on topic {topic!r}")
+        raise UnknownEventType(f"unknown event_type {quoted(event_type)} on topic {topic!r}")
     try:
         return _adapter(topic).validate_python(document)
     except ValidationError as error:
@@ -50,7 +50,7 @@ def event_class(event_type: str) -> type[Event]:
     try:
         return _classes_by_event_type()[event_type]
     except KeyError:
-        raise ContractError(f"unknown event_type {quoted(event_type)}") from None
+        raise UnknownEventType(f"unknown event_type {quoted(event_type)}") from None
 
 
 def _parse_json(value: bytes) -> Any:

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
-from decimal import Decimal
+from datetime import datetime
 
 import pytest
 from reach_contracts import TradeExecuted, decode
@@ -100,15 +99,3 @@ async def test_portrait_api_says_why_a_client_is_not_found(sqlite_url: str, brok
         response = await client.get("/portraits/C404")
     assert response.status_code == 404
     assert response.json()["detail"][0]["loc"] == ["body", "client_id"]
-
-
-def test_a_late_trade_does_not_move_last_trade_time_backwards() -> None:
-    from reach_profile.domain import portrait as fold
-
-    p = fold.Portrait(client_id="C1")
-    later = datetime(2026, 11, 23, 3, tzinfo=UTC)
-    earlier = datetime(2026, 11, 22, 3, tzinfo=UTC)
-    p = fold.trade_executed(p, at=later, amount=Decimal(1))
-    p = fold.trade_executed(p, at=earlier, amount=Decimal(2))
-    assert p.last_trade_at == later
-    assert p.trade_count == 2

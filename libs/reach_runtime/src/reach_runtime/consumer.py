@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from aiokafka.errors import KafkaError
 from opentelemetry import trace
-from reach_contracts import ContractError, Event, decode
+from reach_contracts import ContractError, Event, UnknownEventType, decode
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from reach_runtime import metrics
@@ -116,7 +116,7 @@ class BatchConsumer:
     ) -> None:
         logical = self._logical[tp.topic]
         metrics.consumed.labels(self._service, logical).inc(len(records))
-        items = [self._decode(logical, r) for r in records]
+        items = [i for i in (self._decode(logical, r) for r in records) if i is not None]
         started = time.perf_counter()
         attempt = 0
         while True:
@@ -139,9 +139,13 @@ class BatchConsumer:
                 await asyncio.sleep(self._backoff * attempt)
         metrics.batch_seconds.labels(self._service).observe(time.perf_counter() - started)
 
-    def _decode(self, logical: str, record: ConsumerRecord) -> _Item:
+    def _decode(self, logical: str, record: ConsumerRecord) -> _Item | None:
+        """The decoded event, or a bad one to park; None for a type newer than this reader."""
         try:
             return _Item(record, logical, decode(logical, record.value or b""), None)
+        except UnknownEventType:
+            metrics.skipped.labels(self._service, logical, "unknown_event_type").inc()
+            return None
         except ContractError as error:
             return _Item(record, logical, None, error.reason)
 

@@ -11,6 +11,10 @@ processed = Counter(
 duplicates = Counter(
     "reach_events_duplicate", "Events skipped because their event_id was seen", ["service", "topic"]
 )
+skipped = Counter(
+    "reach_events_skipped", "Messages skipped on purpose (for example a newer event type)",
+    ["service", "topic", "reason"],
+)
 dead_lettered = Counter(
     "reach_events_dead_lettered", "Messages sent to the dead-letter topic", ["service", "topic"]
 )

@@ -1,29 +1,38 @@
-"""Storing portraits, and turning a domain portrait into its contract event."""
+"""Storing client states and portraits; the portrait event of a version."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
+from typing import Any
 
-from pydantic import TypeAdapter
-from reach_contracts import Event, PortraitUpdated
-from reach_contracts import Portrait as PortraitPayload
+from reach_contracts import Event, Portrait, PortraitUpdated
 from reach_runtime.ids import derived_id
 from reach_runtime.uow import UnitOfWork
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from reach_profile.db.tables import PortraitRow
-from reach_profile.domain.portrait import Portrait
+from reach_profile.domain.state import ClientState
 
-_codec = TypeAdapter(Portrait)
+
+@dataclass
+class Record:
+    """One client as stored: its state, and the portrait last emitted (empty before the first)."""
+
+    row: PortraitRow | None
+    state: ClientState
+    version: int
+    portrait: dict[str, Any]
 
 
 class PortraitRepository:
-    """Portraits by client; what was read stays at hand for the rest of the transaction."""
+    """Clients by id; what was read stays at hand for the rest of the transaction."""
 
-    def __init__(self, session: AsyncSession, seen: dict | None = None) -> None:
+    def __init__(self, session: AsyncSession, seen: dict[str, Record] | None = None) -> None:
         self._session = session
-        self._seen: dict[str, tuple[PortraitRow, Portrait] | None] = {} if seen is None else seen
+        self._seen: dict[str, Record] = {} if seen is None else seen
 
     @classmethod
     def of(cls, uow: UnitOfWork) -> PortraitRepository:
@@ -31,73 +40,95 @@ class PortraitRepository:
         return cls(uow.session, uow.cache.setdefault("portraits", {}))
 
     async def load(self, client_ids: set[str]) -> None:
-        """Read many portraits in one query."""
-        wanted = [c for c in client_ids if c not in self._seen]
+        """Read many clients in one query each 500."""
+        wanted = sorted(c for c in client_ids if c not in self._seen)
         for start in range(0, len(wanted), 500):
             chunk = wanted[start : start + 500]
             rows = await self._session.scalars(
                 select(PortraitRow).where(PortraitRow.client_id.in_(chunk))
             )
-            found = {r.client_id: r for r in rows}
+            for row in rows:
+                self._seen[row.client_id] = _record(row)
             for client_id in chunk:
-                row = found.get(client_id)
-                self._seen[client_id] = (
-                    None if row is None else (row, _codec.validate_python(row.state))
+                self._seen.setdefault(
+                    client_id, Record(None, ClientState(client_id=client_id), 0, {})
                 )
 
-    async def get(self, client_id: str) -> Portrait | None:
+    async def get(self, client_id: str) -> Record:
+        """The client's record; a new, empty one for a client not seen before."""
         if client_id not in self._seen:
             await self.load({client_id})
-        entry = self._seen[client_id]
-        return None if entry is None else entry[1]
+        return self._seen[client_id]
 
-    async def save(self, portrait: Portrait, *, now: datetime) -> None:
-        state = _codec.dump_python(portrait, mode="json")
-        entry = self._seen.get(portrait.client_id)
-        if entry is None:
-            row = PortraitRow(
-                client_id=portrait.client_id, version=portrait.version, state=state, updated_at=now
-            )
-            self._session.add(row)
+    async def find(self, client_id: str) -> Record | None:
+        record = await self.get(client_id)
+        return record if record.row is not None else None
+
+    async def due_for_review(self, now: datetime, *, limit: int) -> list[Record]:
+        rows = await self._session.scalars(
+            select(PortraitRow)
+            .where(PortraitRow.review_at <= now)
+            .order_by(PortraitRow.review_at)
+            .limit(limit)
+        )
+        records = []
+        for row in rows:
+            self._seen[row.client_id] = record = _record(row)
+            records.append(record)
+        return records
+
+    def save(
+        self, record: Record, *, as_of: datetime, review_at: datetime | None, now: datetime
+    ) -> None:
+        p = record.portrait
+        values = {
+            "version": record.version,
+            "state": record.state.model_dump(mode="json"),
+            "portrait": p,
+            "as_of": as_of,
+            "review_at": review_at,
+            "updated_at": now,
+            "advisor_id": p.get("advisor_id"),
+            "lifecycle_stage": p.get("lifecycle_stage"),
+            "value_tier": p.get("value_tier"),
+            "churn_risk": bool(p.get("churn_risk")),
+            "total_assets": _decimal(p.get("total_assets")),
+            "drawdown_90d": p.get("drawdown_90d"),
+            "last_login_at": _instant(p.get("last_login_at")),
+            "last_trade_at": _instant(p.get("last_trade_at")),
+        }
+        if record.row is None:
+            record.row = PortraitRow(client_id=record.state.client_id, **values)
+            self._session.add(record.row)
         else:
-            row = entry[0]
-            row.version, row.state, row.updated_at = portrait.version, state, now
-        self._seen[portrait.client_id] = (row, portrait)
+            for key, value in values.items():
+                setattr(record.row, key, value)
 
-    async def page(self, *, after: str | None, limit: int) -> list[Portrait]:
-        query = select(PortraitRow).order_by(PortraitRow.client_id).limit(limit)
-        if after:
-            query = query.where(PortraitRow.client_id > after)
-        rows = await self._session.scalars(query)
-        return [_codec.validate_python(r.state) for r in rows]
+
+def _decimal(value: str | None) -> Decimal | None:
+    return None if value is None else Decimal(value)
+
+
+def _instant(value: str | None) -> datetime | None:
+    return None if value is None else datetime.fromisoformat(value)
+
+
+def _record(row: PortraitRow) -> Record:
+    return Record(row, ClientState.model_validate(row.state), row.version, row.portrait)
 
 
 async def preload(events: list[Event], uow: UnitOfWork) -> None:
-    """A batch's portraits in one query."""
+    """A batch's clients in one query."""
     await PortraitRepository.of(uow).load({e.client_id for e in events})
 
 
-def portrait_event(portrait: Portrait) -> PortraitUpdated:
-    """The `portrait.updated` event for this version (same id when replayed)."""
-    assert portrait.as_of is not None
+def portrait_event(
+    client_id: str, version: int, as_of: datetime, portrait: dict[str, Any]
+) -> PortraitUpdated:
+    """The `portrait.updated` event of a version (the same id when replayed)."""
     return PortraitUpdated(
-        event_id=derived_id("portrait", portrait.client_id, str(portrait.version)),
-        occurred_at=portrait.as_of,
-        client_id=portrait.client_id,
-        payload=PortraitPayload(
-            version=portrait.version,
-            as_of=portrait.as_of,
-            trade_count=portrait.trade_count,
-            trade_amount_total=portrait.trade_amount_total,
-            last_trade_at=portrait.last_trade_at,
-            login_count=portrait.login_count,
-            last_login_at=portrait.last_login_at,
-            total_assets=portrait.total_assets,
-            cash=portrait.cash,
-            net_inflow_total=portrait.net_inflow_total,
-            risk_level=portrait.risk_level,
-            advisor_id=portrait.advisor_id,
-            opened_on=portrait.opened_on,
-            lifecycle_stage=portrait.lifecycle_stage,
-        ),
+        event_id=derived_id("portrait", client_id, str(version)),
+        occurred_at=as_of,
+        client_id=client_id,
+        payload=Portrait.model_validate({"version": version, "as_of": as_of, **portrait}),
     )
