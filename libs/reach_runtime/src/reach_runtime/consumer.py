@@ -79,6 +79,12 @@ class BatchConsumer:
         self._service = settings.service_name
         self._stopping = False
         self.ready = asyncio.Event()
+        self.lag: dict[TopicPartition, int] = {}
+
+    @property
+    def caught_up(self) -> bool:
+        """Every assigned partition was read to its high-water mark at the last look."""
+        return bool(self.lag) and not any(self.lag.values())
 
     def stop(self) -> None:
         """Finish the batch in hand, commit it, and return from `run`."""
@@ -104,16 +110,14 @@ class BatchConsumer:
                     timeout_ms=500, max_records=self._settings.consumer_max_records
                 )
                 for tp, records in batches.items():
-                    await self._handle_partition_batch(tp, records)
+                    await self.handle_batch(tp, records)
                     await consumer.commit({tp: records[-1].offset + 1})
                 await self._record_lag(consumer)
         finally:
             self.ready.clear()
             await consumer.stop()
 
-    async def _handle_partition_batch(
-        self, tp: TopicPartition, records: list[ConsumerRecord]
-    ) -> None:
+    async def handle_batch(self, tp: TopicPartition, records: list[ConsumerRecord]) -> None:
         logical = self._logical[tp.topic]
         metrics.consumed.labels(self._service, logical).inc(len(records))
         items = [i for i in (self._decode(logical, r) for r in records) if i is not None]
@@ -234,6 +238,7 @@ class BatchConsumer:
             if highwater is None:
                 continue
             position = await consumer.position(tp)
+            self.lag[tp] = max(highwater - position, 0)
             metrics.consumer_lag.labels(
                 self._service, self._logical[tp.topic], str(tp.partition)
-            ).set(max(highwater - position, 0))
+            ).set(self.lag[tp])

@@ -12,7 +12,8 @@ duplicates = Counter(
     "reach_events_duplicate", "Events skipped because their event_id was seen", ["service", "topic"]
 )
 skipped = Counter(
-    "reach_events_skipped", "Messages skipped on purpose (for example a newer event type)",
+    "reach_events_skipped",
+    "Messages skipped on purpose (for example a newer event type)",
     ["service", "topic", "reason"],
 )
 dead_lettered = Counter(

@@ -185,11 +185,24 @@ def create_app(runtime: Runtime, roles: Sequence[str] = ROLES) -> FastAPI:
     return app
 
 
+async def _replay(definition: ServiceDefinition) -> None:
+    from reach_runtime.replay import replay
+
+    runtime = Runtime(definition)
+    try:
+        count = await replay(runtime)
+    finally:
+        await runtime.engine.dispose()
+    print(
+        f"replayed {count:,} messages into {runtime.settings.effective_database_url.split('@')[-1]}"
+    )
+
+
 def main(build: Callable[[], ServiceDefinition], argv: Sequence[str] | None = None) -> None:
-    """CLI of every service: `python -m reach_<name> [all|api|consume|relay|migrate|revision]`."""
+    """CLI of every service: `python -m reach_<name> [all|api|consume|relay|migrate|revision|replay]`."""
     parser = argparse.ArgumentParser(description="Run a Reach service role")
     parser.add_argument(
-        "role", nargs="?", default="all", choices=("all", "migrate", "revision", *ROLES)
+        "role", nargs="?", default="all", choices=("all", "migrate", "revision", "replay", *ROLES)
     )
     parser.add_argument("-m", "--message", help="with revision: what the new migration does")
     parser.add_argument("--branch", help="with revision: 'runtime' for the shared tables")
@@ -208,6 +221,10 @@ def main(build: Callable[[], ServiceDefinition], argv: Sequence[str] | None = No
             branch=args.branch or definition.name,
             message=args.message or "change",
         )
+        return
+    if args.role == "replay":
+        migrations.upgrade(definition.migrations, definition.metadata, url)
+        asyncio.run(_replay(definition))
         return
     if args.role == "migrate" or (args.role == "all" and settings.reach_env != "production"):
         migrations.upgrade(definition.migrations, definition.metadata, url)

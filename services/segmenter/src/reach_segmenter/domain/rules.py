@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from datetime import date, datetime, timedelta
 from decimal import Decimal
-from typing import Annotated, Any, Literal, get_args
+from typing import Annotated, Any, Literal, get_args, get_origin
 
 from pydantic import (
     BaseModel,
@@ -49,13 +49,20 @@ def _base_type(annotation: Any) -> type:
 
 
 def _field_kind(name: str) -> str:
-    kind = _base_type(Portrait.model_fields[name].annotation)
+    annotation = Portrait.model_fields[name].annotation
+    if get_origin(annotation) in (list, dict):
+        return "collection"
+    kind = _base_type(annotation)
     if issubclass(kind, datetime) or kind.__name__ == "AwareDatetime":  # pydantic's is no subclass
         return "time"
     if issubclass(kind, date):
         return "date"
-    if issubclass(kind, int | Decimal) and not issubclass(kind, bool):
+    if issubclass(kind, bool):
+        return "bool"
+    if issubclass(kind, int | float | Decimal):
         return "number"
+    if issubclass(kind, list | dict):
+        return "collection"
     return "text"
 
 
@@ -63,7 +70,9 @@ class Condition(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     field: str = Field(max_length=64)
-    op: Literal["eq", "ne", "gt", "gte", "lt", "lte", "in", "exists", "within", "not_within"]
+    op: Literal[
+        "eq", "ne", "gt", "gte", "lt", "lte", "in", "exists", "within", "not_within", "contains"
+    ]
     value: Any = None
 
     @field_validator("field")
@@ -84,6 +93,13 @@ class Condition(BaseModel):
         elif self.op == "exists":
             if not isinstance(self.value, bool):
                 raise ValueError("exists needs true or false")
+        elif kind == "collection" or self.op == "contains":
+            if self.op != "contains" or kind != "collection":
+                raise ValueError(
+                    f"{self.field} takes exists or contains; contains needs a list field"
+                )
+            if not isinstance(self.value, str):
+                raise ValueError(f"contains on {self.field} needs text")
         elif self.op == "in":
             if not isinstance(self.value, list) or not 1 <= len(self.value) <= 100:
                 raise ValueError("in needs a list of 1 to 100 values")
@@ -118,6 +134,9 @@ def _readable_as(kind: str, value: Any, c: Condition) -> None:
             date.fromisoformat(str(value))
         except ValueError:
             raise ValueError(f"{where} needs an ISO-8601 date") from None
+    elif kind == "bool":
+        if not isinstance(value, bool):
+            raise ValueError(f"{where} needs true or false")
     elif not isinstance(value, str):
         raise ValueError(f"{where} needs text")
 
@@ -200,6 +219,8 @@ def matches(rule: Rule, portrait: Portrait, now: datetime) -> bool:
 def _condition(c: Condition, actual: Any, now: datetime) -> bool:
     if c.op == "exists":
         return (actual is not None) == c.value
+    if c.op == "contains":
+        return actual is not None and c.value in actual
     if c.op == "within":
         return actual is not None and actual >= now - parse_duration(c.value)
     if c.op == "not_within":
@@ -223,7 +244,7 @@ def _coerce(value: Any, like: Any) -> Any:
     """The rule's JSON value in the type of the portrait's field."""
     if isinstance(like, bool):
         return bool(value)
-    if isinstance(like, int | Decimal) and not isinstance(value, bool):
+    if isinstance(like, int | float | Decimal) and not isinstance(value, bool):
         return Decimal(str(value))
     if isinstance(like, datetime):
         return datetime.fromisoformat(str(value))
