@@ -69,6 +69,22 @@ def peak_rss_kb() -> int:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 
 
+def cpu_seconds() -> float:
+    """User + system CPU time of this process."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def machine_ticks() -> tuple[int, int] | None:
+    """(busy, total) jiffies of all CPUs from /proc/stat, or None elsewhere."""
+    try:
+        fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    except (OSError, ValueError):
+        return None
+    idle = fields[3] + (fields[4] if len(fields) > 4 else 0)  # idle + iowait
+    return sum(fields) - idle, sum(fields)
+
+
 def ru_maxrss_kb() -> int:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 
@@ -155,8 +171,9 @@ async def topic_partitions(bootstrap: str, topics: list[str]) -> list[Any]:
     )
 
 
-
-async def baseline(bootstrap: str, prefix: str, expect: int, decoder: str, timeout_s: float) -> dict:
+async def baseline(
+    bootstrap: str, prefix: str, expect: int, decoder: str, timeout_s: float
+) -> dict:
     from aiokafka import AIOKafkaConsumer
 
     if decoder == "contract":
@@ -243,23 +260,35 @@ def _frame_breakdown(session: Any, top: int = 15) -> dict:
         by_function[key] = by_function.get(key, 0.0) + own
         package = package_of(frame.file_path)
         by_package[package] = by_package.get(package, 0.0) + own
-        if key not in ancestors:
-            inclusive[key] = inclusive.get(key, 0.0) + frame.time
+        if key not in ancestors and "reach_" in (frame.file_path or ""):
+            inclusive[key] = inclusive.get(key, 0.0) + frame.time  # our code, callees included
         for child in frame.children:
             walk(child, ancestors | {key})
 
     walk(root, frozenset())
     total = root.time or 1.0
-    pick = lambda d: [  # noqa: E731
-        {"where": k, "seconds": round(v, 3), "share": round(v / total, 3)}
-        for k, v in sorted(d.items(), key=lambda kv: -kv[1])[:top]
-    ]
+
+    def pick(times: dict[str, float]) -> list[dict]:
+        return [
+            {"where": k, "seconds": round(v, 3), "share": round(v / total, 3)}
+            for k, v in sorted(times.items(), key=lambda kv: -kv[1])[:top]
+        ]
+
     return {
         "sampled_seconds": round(total, 3),
         "self_time_by_package": pick(by_package),
         "self_time_by_function": pick(by_function),
         "inclusive_by_function": pick(inclusive),
     }
+
+
+def write_profile(profiler: Any, html: Path) -> None:
+    """The sampled profile as HTML, and its full text tree next to it (.txt)."""
+    html.parent.mkdir(parents=True, exist_ok=True)
+    html.write_text(profiler.output_html(), encoding="utf-8")
+    html.with_suffix(".txt").write_text(
+        profiler.output_text(unicode=False, color=False, show_all=True), encoding="utf-8"
+    )
 
 
 async def profile_service(
@@ -304,6 +333,7 @@ async def profile_service(
     async with running(build(settings)) as (runtime, _client):
         t_ready = time.perf_counter()
         rss_ready = peak_rss_kb()
+        cpu_ready, ticks_ready = cpu_seconds(), machine_ticks()
         if use_pyinstrument:
             from pyinstrument import Profiler
 
@@ -326,6 +356,7 @@ async def profile_service(
                 progress_at = now + 30
             await asyncio.sleep(0.02)
         t_ingested = time.perf_counter()
+        cpu_ingest, ticks_ingested = cpu_seconds() - cpu_ready, machine_ticks()
         done_ingest = processed() - before["processed"]
         if profiler is not None:
             profiler.stop()
@@ -377,6 +408,14 @@ async def profile_service(
         # Share of the ingest wall time spent inside batch transactions / inside handlers.
         "batch_time_share": round(batch_sum / ingest_s, 3) if ingest_s > 0 else None,
         "handler_time_share": round(handler_sum / ingest_s, 3) if ingest_s > 0 else None,
+        # CPU of this process during ingest over its wall time (1.0 = one core busy throughout);
+        # the machine's share covers every process (PostgreSQL, the Kafka broker, ...).
+        "process_cpu_share": round(cpu_ingest / ingest_s, 3) if ingest_s > 0 else None,
+        "machine_cpu_busy_share": round(
+            (ticks_ingested[0] - ticks_ready[0]) / max(ticks_ingested[1] - ticks_ready[1], 1), 3
+        )
+        if ticks_ready and ticks_ingested
+        else None,
         "rss_after_imports_mb": round(rss_imported / 1024, 1),
         "rss_at_ready_mb": round(rss_ready / 1024, 1),
         "rss_after_ingest_mb": round(rss_ingested / 1024, 1),
@@ -392,8 +431,7 @@ async def profile_service(
             file=sys.stderr,
         )
         if pyinstrument_html:
-            Path(pyinstrument_html).parent.mkdir(parents=True, exist_ok=True)
-            Path(pyinstrument_html).write_text(profiler.output_html(), encoding="utf-8")
+            write_profile(profiler, Path(pyinstrument_html))
     return result
 
 
@@ -489,10 +527,20 @@ def measure(opts: argparse.Namespace, clients: int) -> dict:
     log(f"  baseline (json): {run['baseline'].get('events_per_s')} ev/s")
     if not opts.no_contract_baseline:
         run["baseline_contract_decode"] = run_child(
-            ["--role", "baseline", "--decoder", "contract", *common, "--timeout", str(opts.timeout)],
+            [
+                "--role",
+                "baseline",
+                "--decoder",
+                "contract",
+                *common,
+                "--timeout",
+                str(opts.timeout),
+            ],
             child_timeout,
         )
-        log(f"  baseline (contract decode): {run['baseline_contract_decode'].get('events_per_s')} ev/s")
+        log(
+            f"  baseline (contract decode): {run['baseline_contract_decode'].get('events_per_s')} ev/s"
+        )
 
     tmp_dir = None
     if opts.database == "postgres":
@@ -648,7 +696,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--pyinstrument", action="store_true", help="sample the service during ingest"
     )
-    parser.add_argument("--pyinstrument-html", help="with --pyinstrument: write the HTML here")
+    parser.add_argument(
+        "--pyinstrument-html",
+        help="with --pyinstrument: write the HTML here (and the full text tree next to it, .txt)",
+    )
     parser.add_argument("--no-contract-baseline", action="store_true")
     parser.add_argument("--keep-topics", action="store_true")
     # Internal: the roles run in child processes.

@@ -6,6 +6,7 @@ import json
 from datetime import datetime
 
 import pytest
+from prometheus_client import REGISTRY
 from reach_contracts import TradeExecuted, decode
 from reach_profile.bootstrap import bootstrap
 from reach_profile.settings import ProfileSettings
@@ -99,3 +100,20 @@ async def test_portrait_api_says_why_a_client_is_not_found(sqlite_url: str, brok
         response = await client.get("/portraits/C404")
     assert response.status_code == 404
     assert response.json()["detail"][0]["loc"] == ["body", "client_id"]
+
+
+async def test_an_event_type_newer_than_the_contracts_is_counted_and_skipped_not_dead_lettered(
+    sqlite_url: str, broker: Broker
+) -> None:
+    newer = json.loads(trade("e-new", "C3").model_dump_json())
+    newer["event_type"] = "trade.amended"
+    labels = {"service": "profile", "topic": "trading.trades.v1", "reason": "unknown_event_type"}
+    before = REGISTRY.get_sample_value("reach_events_skipped_total", labels) or 0.0
+    await broker.publish("trading.trades.v1", json.dumps(newer).encode(), key="C3")
+    await broker.publish("trading.trades.v1", trade("e-after", "C3"))
+
+    async with running(bootstrap(settings(sqlite_url, broker))) as (_runtime, client):
+        assert (await eventually(lambda: _with_trades(client, "C3", 1)))["trade_count"] == 1
+        assert REGISTRY.get_sample_value("reach_events_skipped_total", labels) == before + 1
+        letters = (await client.get("/dead-letters")).json()
+    assert letters == []

@@ -56,8 +56,8 @@ async def test_an_idle_client_becomes_sleeping_after_ninety_days_and_a_new_versi
     stages = [decode("reach.portraits.v1", r.value).payload for r in emitted]
     assert stages[-1].lifecycle_stage == "sleeping"
     assert [p.version for p in stages] == sorted({p.version for p in stages})  # versions only grow
-    history = [p.lifecycle_stage for p in stages]
-    assert history.index("active") < history.index("sleeping")
+    # (the opening, folded alone first, may already read as sleeping: opened 400 days ago)
+    assert [p.lifecycle_stage for p in stages][-3:] == ["active", "opened", "sleeping"]
 
 
 async def _is(read, wanted: str) -> str | None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 from reach_contracts import (
     AccountClosed,
@@ -43,6 +44,7 @@ from reach_contracts import (
 )
 
 CENT = Decimal("0.01")
+SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
 def _id(event_id: str | None) -> str:
@@ -186,7 +188,7 @@ def risk_assessed(
         payload=AccountRiskAssessedPayload(
             risk_level=risk_level,
             lowest_category=risk_level == "C1",
-            expires_on=at.date() + timedelta(days=valid_days),
+            expires_on=at.astimezone(SHANGHAI).date() + timedelta(days=valid_days),
             horizon=horizon,
             professional=professional,
         ),

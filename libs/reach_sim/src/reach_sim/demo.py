@@ -248,23 +248,25 @@ async def report(http, stack, smtp, clients, by_topic, model) -> None:
 
     trader = next(c for c in clients if c.behaviour == "active_trader")
     portrait = (await http.get(f"{stack.url('profile')}/portraits/{trader.client_id}")).json()
-    say(f"\nOne portrait ({trader.client_id}, an active trader)")
-    for key in (
-        "lifecycle_stage",
-        "risk_level",
-        "advisor_id",
-        "opened_on",
-        "trade_count",
-        "trade_amount_total",
-        "last_trade_at",
-        "login_count",
-        "last_login_at",
-        "total_assets",
-        "cash",
-        "net_inflow_total",
-        "version",
-    ):
-        say(f"  {key:20} {portrait.get(key)}")
+    say(
+        f"\nOne portrait ({trader.client_id}, an active trader; {len(portrait)} fields, a few shown)"
+    )
+    for group in PORTRAIT_SHOWN:
+        say("  " + "   ".join(f"{key} {_short(portrait.get(key))}" for key in group))
+
+    advisor = trader.advisor_id
+    urgent = (
+        await http.get(
+            f"{stack.url('profile')}/portraits",
+            params={"advisor_id": advisor, "sort": "urgency", "limit": 5},
+        )
+    ).json()
+    say(f"\nAdvisor {advisor}: my clients, most urgent first")
+    for p in urgent:
+        say(
+            f"  {p['client_id']}  {p['lifecycle_stage']:9} tier {p['value_tier']:14} churn {','.join(p['churn_reasons']) or '-':22}"
+            f" drawdown {_short(p['drawdown_90d'])}  assets {_short(p['total_assets'])}"
+        )
 
     say("\nSegments")
     for segment in (await http.get(f"{stack.url('segmenter')}/segments")).json():
@@ -293,6 +295,20 @@ async def report(http, stack, smtp, clients, by_topic, model) -> None:
             f"  {r['campaign_name']:22} sent {r['sent']:5,}  converted {rate(r['treated'])}   "
             f"held out {r['held_out']:4,}  converted {rate(r['holdout'])}   uplift {measured} (planted {planted:+.1%})"
         )
+
+
+PORTRAIT_SHOWN = (
+    ("lifecycle_stage", "value_tier", "risk_level", "advisor_id", "age_band", "years_in_market"),
+    ("trades_30d", "logins_30d", "trading_frequency", "preferred_channel", "preferred_instrument"),
+    ("total_assets", "avg_assets_20d", "net_inflow_30d", "unrealised_pnl_ratio", "drawdown_90d"),
+    ("holdings_count", "largest_position_share", "churn_risk", "margin_eligible", "version"),
+)
+
+
+def _short(value: object) -> str:
+    if isinstance(value, float):
+        return f"{value:.2f}"
+    return "-" if value is None else str(value)
 
 
 def rate(group: dict) -> str:

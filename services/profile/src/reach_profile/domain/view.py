@@ -6,6 +6,7 @@ the same portrait, and time alone can change it (a client becomes sleeping with 
 
 from __future__ import annotations
 
+import math
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
@@ -74,11 +75,12 @@ def _years(since: datetime | date | None, now: datetime) -> float | None:
     start = (
         since if isinstance(since, date) and not isinstance(since, datetime) else local_day(since)
     )
-    return round((local_day(now) - start).days / 365.25, 2)
+    return round((local_day(now) - start).days / 365.25, 1)
 
 
 def _older_than(instant: datetime | None, now: datetime, days: int) -> bool:
-    return instant is None or instant < now - timedelta(days=days)
+    """No instant, or one at least `days` before now (so at the threshold itself it holds)."""
+    return instant is None or instant <= now - timedelta(days=days)
 
 
 def derive(state: ClientState, now: datetime, rules: PortraitRules) -> dict[str, Any]:
@@ -235,28 +237,44 @@ def _stage(state: ClientState, p: dict[str, Any], now: datetime, rules: Portrait
 
 def review_at(state: ClientState, now: datetime, rules: PortraitRules) -> datetime | None:
     """The next instant at which time alone may change the portrait (None: never)."""
+    today = local_day(now)
     candidates = []
-    if state.days:
-        tomorrow = local_day(now) + timedelta(days=1)
-        candidates.append(datetime.combine(tomorrow, time(0), SHANGHAI))  # windows move daily
+    if state.days and max(state.days) >= (today - timedelta(days=rules.history_days)).isoformat():
+        candidates.append(_midnight(today + timedelta(days=1)))  # day windows slide
     last_activity = max((t for t in (state.last_trade_at, state.last_login_at) if t), default=None)
     for base, days in (
         (state.last_trade_at, rules.active_days),
         (last_activity, rules.sleeping_days),
         (state.last_trade_at, 365 * rules.dormant_years),
+        (state.last_custody_out_at, 90),
     ):
         if base is not None:
             candidates.append(base + timedelta(days=days))
-    if state.account and state.account.value.get("opened_on"):
-        opened = datetime.combine(
-            date.fromisoformat(state.account.value["opened_on"]), time(0), SHANGHAI
-        )
+    opened_on = state.account.value.get("opened_on") if state.account else None
+    if opened_on:
+        opened = _midnight(date.fromisoformat(opened_on))
         candidates += [
             opened + timedelta(days=rules.sleeping_days),
             opened + timedelta(days=365 * rules.dormant_years),
         ]
+        candidates.append(_midnight(date(today.year + 1, 1, 1)))  # age bands move on 1 January
+    start = (
+        local_day(state.first_trade_at)
+        if state.first_trade_at
+        else date.fromisoformat(opened_on)
+        if opened_on
+        else None
+    )
+    if start is not None:  # years_in_market moves in steps of 0.1 year
+        tenths = round((today - start).days / 365.25, 1)
+        candidates.append(_midnight(start + timedelta(days=math.ceil((tenths + 0.05) * 365.25))))
     if state.risk and state.risk.value.get("expires_on"):
-        expiry = date.fromisoformat(state.risk.value["expires_on"]) + timedelta(days=1)
-        candidates.append(datetime.combine(expiry, time(0), SHANGHAI))
+        candidates.append(
+            _midnight(date.fromisoformat(state.risk.value["expires_on"]) + timedelta(days=1))
+        )
     future = [c for c in candidates if c > now]
     return min(future) if future else None
+
+
+def _midnight(day: date) -> datetime:
+    return datetime.combine(day, time(0), SHANGHAI)
