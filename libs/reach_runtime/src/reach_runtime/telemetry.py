@@ -42,6 +42,8 @@ def context_from_headers(headers: Iterable[tuple[str, bytes]] | None) -> context
 
 def current_trace_headers() -> list[tuple[str, str]]:
     """The current trace context as (name, value) pairs to store with an outgoing message."""
+    if not trace.get_current_span().get_span_context().is_valid:
+        return []  # nothing to carry (and inject is not free)
     carrier: dict[str, str] = {}
     propagate.inject(carrier)
     return sorted(carrier.items())

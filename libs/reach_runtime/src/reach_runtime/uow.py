@@ -26,6 +26,11 @@ class UnitOfWork:
         self._pending: list[dict[str, Any]] = []
         self._on_commit = on_commit
         self.cache: dict[str, Any] = {}  # repositories keep what they loaded for this transaction
+        self._before_commit: list[Callable[[], None]] = []
+
+    def before_commit(self, flush: Callable[[], None]) -> None:
+        """Run `flush` once just before the commit (repositories write what they changed)."""
+        self._before_commit.append(flush)
 
     async def __aenter__(self) -> UnitOfWork:
         return self
@@ -80,6 +85,8 @@ class UnitOfWork:
         return set(fresh)
 
     async def commit(self) -> None:
+        for flush in self._before_commit:
+            flush()
         if self._pending:
             await self.session.execute(insert(outbox), self._pending)
         await self.session.commit()

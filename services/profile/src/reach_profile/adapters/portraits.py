@@ -30,14 +30,27 @@ class Record:
 class PortraitRepository:
     """Clients by id; what was read stays at hand for the rest of the transaction."""
 
-    def __init__(self, session: AsyncSession, seen: dict[str, Record] | None = None) -> None:
+    def __init__(self, session: AsyncSession) -> None:
         self._session = session
-        self._seen: dict[str, Record] = {} if seen is None else seen
+        self._seen: dict[str, Record] = {}
+        self._dirty: set[str] = set()
 
     @classmethod
     def of(cls, uow: UnitOfWork) -> PortraitRepository:
-        """The repository of this unit of work (one cache per transaction)."""
-        return cls(uow.session, uow.cache.setdefault("portraits", {}))
+        """The repository of this unit of work: one cache per transaction, states written at commit."""
+        repository = uow.cache.get("portraits")
+        if repository is None:
+            repository = uow.cache["portraits"] = cls(uow.session)
+            uow.before_commit(repository.flush)
+        return repository
+
+    def flush(self) -> None:
+        """Write the states changed in this transaction (once per client, however many events)."""
+        for client_id in self._dirty:
+            record = self._seen[client_id]
+            if record.row is not None:
+                record.row.state = record.state.model_dump(mode="json")
+        self._dirty.clear()
 
     async def load(self, client_ids: set[str]) -> None:
         """Read many clients in one query each 500."""
@@ -83,7 +96,6 @@ class PortraitRepository:
         p = record.portrait
         values = {
             "version": record.version,
-            "state": record.state.model_dump(mode="json"),
             "portrait": p,
             "as_of": as_of,
             "review_at": review_at,
@@ -98,9 +110,11 @@ class PortraitRepository:
             "last_trade_at": _instant(p.get("last_trade_at")),
         }
         if record.row is None:
-            record.row = PortraitRow(client_id=record.state.client_id, **values)
+            state = record.state.model_dump(mode="json")
+            record.row = PortraitRow(client_id=record.state.client_id, state=state, **values)
             self._session.add(record.row)
         else:
+            self._dirty.add(record.state.client_id)  # its state is written once, at commit
             for key, value in values.items():
                 setattr(record.row, key, value)
 
