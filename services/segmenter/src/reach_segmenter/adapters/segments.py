@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from reach_segmenter.db.tables import MembershipRow, PortraitRow, SegmentRow
-from reach_segmenter.domain.rules import Rule
+from reach_segmenter.domain.rules import Rule, fields_of
 from reach_segmenter.domain.segment import parse_rule
 
 
@@ -69,20 +69,23 @@ class SegmentStore:
             self._rules[segment.id] = parse_rule(segment.rule)
         return self._rules[segment.id]
 
+    def fields(self, segment: SegmentRow) -> frozenset[str]:
+        """The portrait fields the segment's rule reads."""
+        return fields_of(self.rule(segment))
+
     async def segment(self, segment_id: str) -> SegmentRow | None:
         return await self.session.get(SegmentRow, segment_id)
 
     async def by_name(self, name: str) -> SegmentRow | None:
         return await self.session.scalar(select(SegmentRow).where(SegmentRow.name == name))
 
-    async def portrait_version(self, client_id: str) -> int | None:
+    async def stored_portrait(self, client_id: str) -> PortraitRow | None:
+        """The last portrait seen for the client (its version and fields as JSON)."""
         if client_id not in self._portraits:
             await self.load({client_id})
-        row = self._portraits[client_id]
-        return None if row is None else row.version
+        return self._portraits[client_id]
 
-    async def save_portrait(self, client_id: str, version: int, portrait: Portrait) -> None:
-        fields = portrait.model_dump(mode="json")
+    async def save_portrait(self, client_id: str, version: int, fields: dict) -> None:
         row = self._portraits.get(client_id)
         if row is None:
             row = PortraitRow(client_id=client_id, version=version, fields=fields)

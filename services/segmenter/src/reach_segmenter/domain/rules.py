@@ -191,6 +191,20 @@ def depth(rule: Rule) -> int:
     return 1 + max(depth(c) for c in children)
 
 
+def fields_of(rule: Rule) -> frozenset[str]:
+    """The portrait fields a rule reads: only a change to one of them can move its members."""
+    if isinstance(rule, Condition):
+        return frozenset({rule.field})
+    children = (
+        rule.all
+        if isinstance(rule, AllOf)
+        else rule.any
+        if isinstance(rule, AnyOf)
+        else [rule.not_]
+    )
+    return frozenset().union(*(fields_of(c) for c in children))
+
+
 def is_time_relative(rule: Rule) -> bool:
     """True when membership can change with the clock alone."""
     if isinstance(rule, Condition):

@@ -10,14 +10,20 @@ from reach_segmenter.handlers.membership import reconcile
 
 
 async def on_portrait_updated(event: PortraitUpdated, uow: UnitOfWork) -> None:
-    """Store the portrait (older versions are ignored) and apply membership changes."""
+    """Store the portrait (older versions are ignored) and re-evaluate the segments that read a
+    field that changed; the others cannot have moved (time-relative ones are swept)."""
     store = SegmentStore.of(uow)
-    known = await store.portrait_version(event.client_id)
-    if known is not None and known >= event.payload.version:
+    known = await store.stored_portrait(event.client_id)
+    if known is not None and known.version >= event.payload.version:
         return
-    await store.save_portrait(event.client_id, event.payload.version, event.payload)
+    fields = event.payload.model_dump(mode="json")
+    changed = None if known is None else {k for k, v in fields.items() if known.fields.get(k) != v}
+    await store.save_portrait(event.client_id, event.payload.version, fields)
     for segment in await store.segments():
-        await reconcile(uow, store, segment, event.client_id, event.payload, cause=event.event_id)
+        if changed is None or store.fields(segment) & changed:
+            await reconcile(
+                uow, store, segment, event.client_id, event.payload, cause=event.event_id
+            )
 
 
 SUBSCRIPTIONS = {"reach.portraits.v1": {"portrait.updated": on_portrait_updated}}

@@ -1,0 +1,97 @@
+"""The segmenter through real Kafka: one entered / exited event per real transition."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from reach_contracts import Portrait, PortraitUpdated, decode
+from reach_runtime.stack import Broker
+from reach_runtime.testing import eventually, running
+from reach_segmenter.bootstrap import bootstrap
+from reach_segmenter.settings import SegmenterSettings
+
+pytestmark = pytest.mark.kafka
+NOW = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
+
+
+def portrait(client_id: str, version: int, **fields: object) -> PortraitUpdated:
+    return PortraitUpdated(
+        event_id=f"{client_id}-v{version}",
+        occurred_at=NOW,
+        client_id=client_id,
+        payload=Portrait(version=version, as_of=NOW, **fields),
+    )
+
+
+async def transitions(broker: Broker, count: int) -> list[tuple[str, str]]:
+    records = await broker.read(
+        "reach.segment-memberships.v1", until=lambda r: len(r) >= count, timeout_s=20
+    )
+    events = [decode("reach.segment-memberships.v1", r.value) for r in records]
+    return [(e.client_id, e.event_type.split(".")[1]) for e in events]
+
+
+async def test_clients_enter_and_exit_once_per_real_change_whatever_is_redelivered(
+    database_url: str, broker: Broker
+) -> None:
+    await broker.publish(
+        "reach.portraits.v1", portrait("C1", 1, trade_count=0), portrait("C2", 1, trade_count=3)
+    )
+    settings = SegmenterSettings(
+        database_url=database_url,
+        kafka_bootstrap_servers=broker.bootstrap,
+        kafka_topic_prefix=broker.prefix,
+        relay_poll_interval_ms=50,
+    )
+    async with running(bootstrap(settings)) as (runtime, client):
+        await eventually(lambda: runtime.consumer.caught_up)
+        created = await client.post(
+            "/segments",
+            json={
+                "name": "traders",
+                "rule": {"all": [{"field": "trade_count", "op": "gte", "value": 1}]},
+            },
+        )
+        assert created.status_code == 201, created.text
+        assert created.json()["member_count"] == 1  # back-filled: C2
+        assert await transitions(broker, 1) == [("C2", "entered")]
+
+        entered = portrait("C1", 2, trade_count=1)
+        await broker.publish("reach.portraits.v1", entered, entered)  # delivered twice
+        await broker.publish("reach.portraits.v1", portrait("C1", 1, trade_count=0))  # late, older
+        await broker.publish("reach.portraits.v1", portrait("C2", 2, trade_count=0))
+        await broker.publish(
+            "reach.portraits.v1", portrait("C1", 3, trade_count=1, login_count=9)
+        )  # unrelated
+        assert await transitions(broker, 3) == [
+            ("C2", "entered"),
+            ("C1", "entered"),
+            ("C2", "exited"),
+        ]
+
+        assert len(await transitions(broker, 4, timeout_s=3)) == 3  # nothing more comes
+        members = (await client.get(f"/segments/{created.json()['id']}/members")).json()
+        assert [m["client_id"] for m in members] == ["C1"]
+
+
+async def test_an_invalid_rule_is_refused_with_the_path_and_the_reason(
+    sqlite_url: str, broker: Broker
+) -> None:
+    settings = SegmenterSettings(
+        database_url=sqlite_url,
+        kafka_bootstrap_servers=broker.bootstrap,
+        kafka_topic_prefix=broker.prefix,
+    )
+    async with running(bootstrap(settings)) as (_runtime, client):
+        response = await client.post(
+            "/segments",
+            json={
+                "name": "bad",
+                "rule": {"all": [{"field": "last_login_at", "op": "gt", "value": "yesterday"}]},
+            },
+        )
+    assert response.status_code == 422
+    detail = response.json()["detail"][0]
+    assert detail["loc"][:2] == ["body", "rule"]
+    assert "timestamp" in detail["msg"]
