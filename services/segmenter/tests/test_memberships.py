@@ -24,9 +24,9 @@ def portrait(client_id: str, version: int, **fields: object) -> PortraitUpdated:
     )
 
 
-async def transitions(broker: Broker, count: int) -> list[tuple[str, str]]:
+async def transitions(broker: Broker, count: int, timeout_s: float = 20) -> list[tuple[str, str]]:
     records = await broker.read(
-        "reach.segment-memberships.v1", until=lambda r: len(r) >= count, timeout_s=20
+        "reach.segment-memberships.v1", until=lambda r: len(r) >= count, timeout_s=timeout_s
     )
     events = [decode("reach.segment-memberships.v1", r.value) for r in records]
     return [(e.client_id, e.event_type.split(".")[1]) for e in events]
