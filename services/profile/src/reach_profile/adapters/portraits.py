@@ -136,13 +136,11 @@ async def preload(events: list[Event], uow: UnitOfWork) -> None:
     await PortraitRepository.of(uow).load({e.client_id for e in events})
 
 
-def portrait_event(
-    client_id: str, version: int, as_of: datetime, portrait: dict[str, Any]
-) -> PortraitUpdated:
+def portrait_event(client_id: str, portrait: Portrait) -> PortraitUpdated:
     """The `portrait.updated` event of a version (the same id when replayed)."""
     return PortraitUpdated(
-        event_id=derived_id("portrait", client_id, str(version)),
-        occurred_at=as_of,
+        event_id=derived_id("portrait", client_id, str(portrait.version)),
+        occurred_at=portrait.as_of,
         client_id=client_id,
-        payload=Portrait.model_validate({"version": version, "as_of": as_of, **portrait}),
+        payload=portrait,
     )

@@ -19,11 +19,10 @@ from reach_profile.domain.view import derive, review_at
 PORTRAITS_TOPIC = "reach.portraits.v1"
 
 
-def as_json(fields: dict[str, Any], now: datetime) -> dict[str, Any]:
-    """Portrait fields in their contract's JSON form (what is stored, compared and emitted)."""
-    return Portrait.model_validate({"version": 1, "as_of": now, **fields}).model_dump(
-        mode="json", exclude={"version", "as_of"}
-    )
+def as_contract(fields: dict[str, Any], now: datetime) -> tuple[Portrait, dict[str, Any]]:
+    """The contract's portrait, and its fields in JSON form (what is stored and compared)."""
+    model = Portrait.model_validate({"version": 1, "as_of": now, **fields})
+    return model, model.model_dump(mode="json", exclude={"version", "as_of"})
 
 
 def refresh(
@@ -34,7 +33,7 @@ def refresh(
     rules: PortraitRules,
 ) -> bool:
     """Derive the portrait at `now`; a material change becomes a new version. True if it changed."""
-    fields = as_json(derive(record.state, now, rules), now)
+    model, fields = as_contract(derive(record.state, now, rules), now)
     changed = fields != record.portrait
     if changed:
         before, record.portrait, record.version = record.portrait, fields, record.version + 1
@@ -44,9 +43,8 @@ def refresh(
                 client_id=record.state.client_id, version=record.version, as_of=now, changes=diff
             )
         )
-        uow.emit(
-            PORTRAITS_TOPIC, portrait_event(record.state.client_id, record.version, now, fields)
-        )
+        payload = model.model_copy(update={"version": record.version})
+        uow.emit(PORTRAITS_TOPIC, portrait_event(record.state.client_id, payload))
     as_of = now if changed or record.row is None else record.row.as_of
     repository.save(
         record, as_of=as_of, review_at=review_at(record.state, now, rules), now=uow.clock.now()
