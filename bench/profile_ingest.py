@@ -19,7 +19,8 @@ For each client count:
    outbox is empty, i.e. every portrait version is acknowledged by Kafka.  Start-up
    (migrations, topic creation, consumer start) is reported separately.
 
-Each measured role runs in a fresh child process so ru_maxrss is that role's own peak.
+Each measured role runs in a fresh child process, and peak RSS is that process's VmHWM
+(ru_maxrss is reported too, but after vfork+exec it carries the parent's peak).
 JSON goes to stdout (and to --out when given); a short table to stderr.
 """
 
@@ -634,38 +635,43 @@ def growth(runs: list[dict]) -> dict:
         "us_per_event_ingest_emit_ratio": ratio("us_per_event_ingest_emit"),
         "profile_vs_baseline_ratio_change": ratio("ratio_ingest"),
         "rss_per_client_ratio": ratio("rss_per_client_kb"),
+        "rss_growth_per_client_ratio": ratio("rss_growth_per_client_kb"),
         "goal_us_per_event_ratio_at_most": 1.5,
     }
 
 
 def table(result: dict) -> str:
-    head = (
-        f"{'clients':>8} {'days':>4} {'events':>8} {'baseline/s':>10} {'ingest/s':>9} "
-        f"{'ratio':>6} {'+emit/s':>8} {'ratio':>6} {'us/ev':>7} {'peakRSS':>8} {'KB/cli':>7}"
-    )
+    def f(v: Any, fmt: str) -> str:
+        return format(v, fmt) if isinstance(v, (int, float)) else "-"
+
     lines = [
-        f"profile ingest vs bare aiokafka consumer — {result['database']}, "
+        f"profile ingest vs bare aiokafka consumer - {result['database']}, "
         f"{result['machine']['cpus']} cpus",
-        head,
+        f"{'clients':>8} {'days':>4} {'events':>8} {'baseline/s':>10} {'ingest/s':>9} "
+        f"{'ratio':>6} {'+emit/s':>8} {'ratio':>6} {'us/ev':>7} {'peakRSS':>8} {'KB/cli':>7} "
+        f"{'cpu p/m':>9}",
     ]
     for run in result["runs"]:
-        s = run["summary"]
-
-        def f(v: Any, fmt: str) -> str:
-            return format(v, fmt) if isinstance(v, (int, float)) else "-"
-
+        s, p = run["summary"], run["profile"]
         lines.append(
             f"{run['clients']:>8,} {run['days']:>4} {run['events']:>8,} "
-            f"{f(s['baseline_events_per_s'], '>10,.0f')} {f(s['profile_ingest_events_per_s'], '>9,.0f')} "
-            f"{f(s['ratio_ingest'], '>6.3f')} {f(s['profile_ingest_emit_events_per_s'], '>8,.0f')} "
+            f"{f(s['baseline_events_per_s'], '>10,.0f')} "
+            f"{f(s['profile_ingest_events_per_s'], '>9,.0f')} {f(s['ratio_ingest'], '>6.3f')} "
+            f"{f(s['profile_ingest_emit_events_per_s'], '>8,.0f')} "
             f"{f(s['ratio_ingest_emit'], '>6.3f')} {f(s['us_per_event_ingest'], '>7.0f')} "
-            f"{f(s.get('peak_rss_mb'), '>6.0f')}MB {f(s.get('rss_per_client_kb'), '>7.2f')}"
+            f"{f(s.get('peak_rss_mb'), '>6.0f')}MB {f(s.get('rss_per_client_kb'), '>7.2f')} "
+            f"{f(p.get('process_cpu_share'), '>4.2f')}/{f(p.get('machine_cpu_busy_share'), '.2f')}"
         )
+    lines.append(
+        "ratio = profile / baseline events/s (goal >= 0.25); cpu p/m = service process CPU "
+        "(cores) / machine busy share, during ingest"
+    )
     g = result.get("growth")
     if g:
         lines.append(
             f"time per event x{g['us_per_event_ratio']} from {g['from_clients']:,} to "
-            f"{g['to_clients']:,} clients (goal <= 1.5); RSS per client x{g['rss_per_client_ratio']}"
+            f"{g['to_clients']:,} clients (goal <= 1.5); RSS per client "
+            f"x{g['rss_per_client_ratio']}, RSS growth per client x{g['rss_growth_per_client_ratio']}"
         )
     return "\n".join(lines)
 
