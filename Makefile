@@ -48,6 +48,9 @@ postgres-up:  ## start the local PostgreSQL on 127.0.0.1:55432 with one database
 postgres-down:
 	infra/postgres/postgres.sh stop
 
+segments: install  ## load the ready-made segment library into the segmenter at SEGMENTER_URL (idempotent)
+	$(RUN) python -m reach_segmenter.library load --url $${SEGMENTER_URL:-http://127.0.0.1:8102}
+
 clean:  ## stop local servers and remove local data (.local)
 	-infra/kafka/kafka.sh stop
 	-infra/postgres/postgres.sh stop

@@ -34,10 +34,15 @@ def main(argv: list[str] | None = None) -> int:
     if opts.command == "load":
         return asyncio.run(_load(opts.url, opts.timeout))
     if opts.command == "check":
+        invalid = 0
         for segment in segments:
-            parse_rule(segment.rule)
-        print(f"{len(segments)} segments, every rule valid")
-        return 0
+            try:
+                parse_rule(segment.rule)
+            except ValueError as error:
+                invalid += 1
+                print(f"{segment.name}: {error}", file=sys.stderr)
+        print(f"{len(segments)} segments, {invalid} with an invalid rule")
+        return 1 if invalid else 0
     for segment in segments:
         print(f"{segment.name:<24} {SCENES[segment.scene]:<45} {segment.description}")
     return 0
