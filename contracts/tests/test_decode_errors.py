@@ -7,6 +7,7 @@ import pytest
 from reach_contracts import (
     DEAD_LETTER_TOPIC,
     MAX_MESSAGE_BYTES,
+    AccountOpened,
     ContractError,
     TradeExecuted,
     decode,
@@ -82,6 +83,16 @@ def test_a_missing_payload_field_is_named_with_its_path() -> None:
     del message["payload"]["symbol"]
 
     assert reason_for(as_bytes(message)) == "payload.symbol: Field required"
+
+
+def test_an_individuals_account_needs_a_birth_year_and_an_institutions_does_not() -> None:
+    opened = AccountOpened.examples()[0]
+    del opened["payload"]["birth_year"]
+    reason = reason_for(as_bytes(opened), "accounts.events.v1")
+    assert reason == "payload: Value error, an individual's account needs birth_year"
+
+    opened["payload"].update(client_kind="institution", gender=None)
+    assert decode("accounts.events.v1", as_bytes(opened)).payload.birth_year is None
 
 
 def test_a_naive_datetime_is_refused_because_it_has_no_offset() -> None:

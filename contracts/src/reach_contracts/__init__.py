@@ -35,6 +35,7 @@ from reach_contracts.engagement import (
 )
 from reach_contracts.enums import (
     Channel,
+    ClientKind,
     ConsentChannel,
     Gender,
     InstrumentType,
@@ -103,6 +104,7 @@ __all__ = [
     "AppRegistered",
     "AppRegisteredPayload",
     "Channel",
+    "ClientKind",
     "ConsentChannel",
     "ConsentState",
     "ContentViewed",

@@ -3,9 +3,16 @@
 from datetime import date
 from typing import Literal
 
-from pydantic import ConfigDict, Field
+from pydantic import ConfigDict, Field, model_validator
 
-from reach_contracts.enums import ConsentChannel, Gender, InvestmentHorizon, Purpose, RiskLevel
+from reach_contracts.enums import (
+    ClientKind,
+    ConsentChannel,
+    Gender,
+    InvestmentHorizon,
+    Purpose,
+    RiskLevel,
+)
 from reach_contracts.envelope import Event, Payload
 from reach_contracts.values import Identifier
 
@@ -17,9 +24,18 @@ class AccountOpenedPayload(Payload):
     opened_on: date
     branch: str = Field(min_length=1, max_length=128)
     advisor_id: Identifier
-    birth_year: int = Field(ge=1900, le=2100)
-    gender: Gender
+    client_kind: ClientKind = ClientKind.INDIVIDUAL
+    birth_year: int | None = Field(default=None, ge=1900, le=2100, description="Individuals only")
+    gender: Gender | None = Field(default=None, description="Individuals only")
     region: str = Field(min_length=1, max_length=64, description="Province or city of residence")
+
+    @model_validator(mode="after")
+    def _individuals_have_birth_year_and_gender(self) -> "AccountOpenedPayload":
+        if self.client_kind == ClientKind.INDIVIDUAL:
+            missing = [f for f in ("birth_year", "gender") if getattr(self, f) is None]
+            if missing:
+                raise ValueError(f"an individual's account needs {' and '.join(missing)}")
+        return self
 
 
 class AccountOpened(Event):

@@ -67,6 +67,13 @@ class TransferMethod(StrEnum):
     CUSTODY_TRANSFER_OUT = "custody_transfer_out"
 
 
+class ClientKind(StrEnum):
+    """Whether the account holder is a person or an institution (institutions are tiered apart)."""
+
+    INDIVIDUAL = "individual"
+    INSTITUTION = "institution"
+
+
 class Gender(StrEnum):
     """Gender as recorded at account opening."""
 

@@ -28,6 +28,7 @@ class Portrait(Payload):
     version: int = Field(ge=1, description="Grows with each material change; keep the highest")
     as_of: AwareDatetime = Field(description="The instant the time-relative fields describe")
     # identity and tenure
+    client_kind: str | None = Field(default=None, description="individual or institution")
     opened_on: date | None = None
     branch: str | None = None
     advisor_id: str | None = None
@@ -87,6 +88,16 @@ class Portrait(Payload):
     drawdown_90d: float | None = Field(
         default=None, description="Fall of total assets from its 90-day peak"
     )
+    realised_pnl_total: SignedMoney = Field(
+        default=Decimal(0), description="Sum of realised P&L over every sell seen"
+    )
+    realised_pnl_90d: SignedMoney = Decimal(0)
+    winning_sells: int = Field(default=0, ge=0, description="Sells that realised a profit")
+    losing_sells: int = Field(default=0, ge=0, description="Sells that realised a loss")
+    past_record: str | None = Field(
+        default=None,
+        description="success, failure or mixed, from realised P&L and the share of winning sells",
+    )
     # holdings shape
     holdings_count: int | None = None
     largest_position_share: float | None = None
@@ -109,7 +120,7 @@ class Portrait(Payload):
     churn_reasons: list[str] = Field(default_factory=list)
     value_tier: str = Field(
         default="general",
-        description="general, vip, high_net_worth, private; downgrades held 90 days",
+        description="general, vip, high_net_worth, private, institutional; downgrades held 90 days",
     )
     # Free text, not an enum: profile owns the stage names and may refine them within v1.
     lifecycle_stage: str | None = Field(

@@ -32,6 +32,11 @@ class TradeExecutedPayload(Payload):
     amount: Money = Field(description="Traded value in CNY, before fees")
     fee: Money = Field(description="Commission, stamp duty and other charges in CNY")
     channel: TradeChannel
+    realised_pnl: SignedMoney | None = Field(
+        default=None,
+        description="On a sell: the profit or loss of this fill after fees, in CNY, by the "
+        "trading system's own cost method; null on buys or when unknown",
+    )
 
 
 class TradeExecuted(Event):

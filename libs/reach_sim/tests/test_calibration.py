@@ -138,3 +138,24 @@ def test_the_same_seed_gives_the_same_events_and_another_seed_others() -> None:
 
     assert run(5) == run(5)
     assert run(5) != run(6)
+
+
+def test_a_few_established_clients_are_institutions_with_no_birth_year_or_gender(clients) -> None:
+    institutions = [c for c in clients if c.kind == "institution"]
+    assert 0.001 <= len(institutions) / len(clients) <= 0.006  # INSTITUTION_SHARE 0.3%
+    assert all(c.behaviour not in NEW for c in institutions)
+    assert all(c.birth_year is None and c.gender is None for c in institutions)
+
+
+def test_every_sell_carries_its_realised_pnl_and_the_deep_in_loss_mostly_lose(month) -> None:
+    clients, events = month
+    behaviour = {c.client_id: c.behaviour for c in clients}
+    trades = [e for e in events if e.event_type == "trade.executed"]
+    assert all((t.payload.realised_pnl is not None) == (t.payload.side == "sell") for t in trades)
+
+    def losing_share(group: set[str]) -> float:
+        sells = [t for t in trades if t.payload.side == "sell" and behaviour[t.client_id] in group]
+        return sum(t.payload.realised_pnl < 0 for t in sells) / len(sells)
+
+    assert losing_share({"deep_loss"}) > 0.8  # bought 40-60% above today's prices
+    assert losing_share({"active_trader", "occasional"}) < 0.7

@@ -170,6 +170,7 @@ class Brokerage:
                 opened,
                 advisor_id=client.advisor_id,
                 branch=client.branch,
+                client_kind=client.kind,
                 birth_year=client.birth_year,
                 gender=client.gender,
                 region=client.region,
@@ -331,7 +332,8 @@ class Brokerage:
     def _trade(
         self, client: Client, book: Book, day: date, rng: random.Random, tag: str
     ) -> Event | None:
-        sell = book.holdings and (rng.random() < 0.45 or book.cash < 500)
+        sell = bool(book.holdings) and (rng.random() < 0.45 or book.cash < 500)
+        cost_sold = None
         if sell:
             symbol = rng.choice(sorted(book.holdings))
             quantity, cost = book.holdings[symbol]
@@ -343,6 +345,7 @@ class Brokerage:
             price = self._prices[symbol][day]
             amount = part * price
             book.cash += amount
+            cost_sold = cost * part / quantity
             left = quantity - part
             if left > 0:
                 book.holdings[symbol] = (left, (cost * left / quantity).quantize(CENT))
@@ -371,6 +374,7 @@ class Brokerage:
             instrument_type=kind,
             side="sell" if sell else "buy",
             channel=rng.choice(("app", "app", "pc", "web")),
+            cost_sold=cost_sold,
             account_id=client.account_id,
             event_id=self._id(client.client_id, "trade", tag),
         )

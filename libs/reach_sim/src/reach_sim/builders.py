@@ -62,13 +62,16 @@ def trade(
     instrument_type: str = "stock",
     side: str = "buy",
     channel: str = "app",
+    cost_sold: Decimal | str | None = None,
     account_id: str | None = None,
     event_id: str | None = None,
 ) -> TradeExecuted:
-    """A trade of about `amount` CNY at `price` (quantity in lots of 100 where it fits)."""
+    """A trade of about `amount` CNY at `price` (quantity in lots of 100 where it fits); a sell
+    with `cost_sold` (the cost basis of what it sold) carries its realised P&L after fees."""
     amount, price = Decimal(amount), Decimal(price)
     quantity = max(Decimal(1), (amount / price).quantize(Decimal(1)))
     value = (quantity * price).quantize(CENT)
+    fee = max(Decimal(5), (value * Decimal("0.00025")).quantize(CENT))
     eid = _id(event_id)
     return TradeExecuted(
         event_id=eid,
@@ -84,8 +87,11 @@ def trade(
             quantity=quantity,
             price=price,
             amount=value,
-            fee=max(Decimal(5), (value * Decimal("0.00025")).quantize(CENT)),
+            fee=fee,
             channel=channel,
+            realised_pnl=None
+            if cost_sold is None
+            else (value - fee - Decimal(cost_sold)).quantize(CENT),
         ),
     )
 
@@ -149,8 +155,9 @@ def account_opened(
     *,
     advisor_id: str = "ADV001",
     branch: str = "BR01",
-    birth_year: int = 1985,
-    gender: str = "unknown",
+    client_kind: str = "individual",
+    birth_year: int | None = 1985,
+    gender: str | None = "unknown",
     region: str = "Shanghai",
     account_id: str | None = None,
     event_id: str | None = None,
@@ -164,6 +171,7 @@ def account_opened(
             opened_on=at.date(),
             branch=branch,
             advisor_id=advisor_id,
+            client_kind=client_kind,
             birth_year=birth_year,
             gender=gender,
             region=region,

@@ -29,6 +29,7 @@ BEHAVIOURS = (
     ("prospect", 0.08),  # follows the WeChat account first; may register, open, fund, trade
 )
 NEW = {"new_unfunded", "new_funded", "prospect"}
+INSTITUTION_SHARE = 0.003  # of established clients: companies, funds, trusts (tiered apart)
 REGIONS = ("Shanghai", "Beijing", "Guangdong", "Zhejiang", "Jiangsu", "Sichuan", "Hubei", "Fujian")
 TIERS = (
     (Decimal(5_000_000), "private"),
@@ -44,8 +45,8 @@ class Client:
     advisor_id: str
     branch: str
     region: str
-    birth_year: int
-    gender: str
+    birth_year: int | None  # None for institutions
+    gender: str | None
     opened_on: date  # for new clients and prospects: the day they join (if they do)
     risk_level: str
     assets: Decimal  # at the start of the period; what a new client brings when funding
@@ -53,6 +54,7 @@ class Client:
     email: str | None
     phone: str | None
     wechat_openid: str | None
+    kind: str = "individual"  # or "institution"
 
     @property
     def tier(self) -> str:
@@ -75,22 +77,26 @@ def population(
 ) -> list[Client]:
     """`size` clients, the same ones for the same seed; new clients join within [start, start+days)."""
     rng = random.Random(f"population:{seed}")
+    kinds = random.Random(f"kinds:{seed}")  # its own stream: the other draws stay as they were
     clients = []
     for n in range(1, size + 1):
         behaviour = pick(rng, BEHAVIOURS)
+        institution = behaviour not in NEW and kinds.random() < INSTITUTION_SHARE
         if behaviour in NEW:
             joined = start + timedelta(days=rng.randrange(max(days - 3, 1)))
         else:
             joined = start - timedelta(days=rng.randint(60, 365 * 12))
+        advisor, branch, region = rng.randint(1, advisors), rng.randint(1, 8), rng.choice(REGIONS)
+        birth_year, gender = rng.randint(1950, 2004), rng.choice(("female", "male"))
         clients.append(
             Client(
                 client_id=f"C{n:08d}",
                 account_id=f"A{n:08d}",
-                advisor_id=f"ADV{rng.randint(1, advisors):03d}",
-                branch=f"BR{rng.randint(1, 8):02d}",
-                region=rng.choice(REGIONS),
-                birth_year=rng.randint(1950, 2004),
-                gender=rng.choice(("female", "male")),
+                advisor_id=f"ADV{advisor:03d}",
+                branch=f"BR{branch:02d}",
+                region=region,
+                birth_year=None if institution else birth_year,
+                gender=None if institution else gender,
                 opened_on=joined,
                 risk_level=pick(rng, RISK_LEVELS),
                 assets=draw_assets(rng) if behaviour != "new_unfunded" else Decimal(0),
@@ -102,6 +108,7 @@ def population(
                 wechat_openid=f"oWx{n:010d}"
                 if rng.random() < 0.45 or behaviour == "prospect"
                 else None,
+                kind="institution" if institution else "individual",
             )
         )
     return clients

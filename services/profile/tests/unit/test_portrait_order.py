@@ -29,6 +29,8 @@ def _event(kind: int, minutes: int, amount: int, n: int) -> Event:
             amount=str(amount),
             event_id=eid,
             instrument_type=("stock", "etf", "fund")[n % 3],
+            side=("buy", "sell")[n % 2],
+            cost_sold=None if n % 2 == 0 else str(amount + n % 7 * 700 - 2100),
         )
     if kind == 1:
         return make.login(cid, at, channel=("app", "pc", "web")[n % 3], event_id=eid)

@@ -285,6 +285,51 @@ def test_drawdown_is_measured_from_the_peak_of_the_last_90_days() -> None:
     assert portrait(events[:2], at(20))["drawdown_90d"] == pytest.approx(0.5)
 
 
+def sell(day: float, amount: int, cost: int, n: int) -> Event:
+    return make.trade(
+        CID,
+        at(day, 10),
+        amount=str(amount),
+        price="10",
+        side="sell",
+        cost_sold=str(cost),
+        event_id=f"sell{n}",
+    )
+
+
+def test_realised_pnl_sums_every_sell_and_its_90_day_window_slides() -> None:
+    # 10,000 sold at 5 CNY fee: +995 on day 0, -2,005 on day 50, +4,995 on day 100
+    events = [sell(0, 10_000, 9_000, 1), sell(50, 10_000, 12_000, 2), sell(100, 10_000, 5_000, 3)]
+    p = portrait(events, at(100))
+    assert p["realised_pnl_total"] == Decimal("3985.00")
+    assert p["realised_pnl_90d"] == Decimal("2990.00")  # day 0 left the window
+    assert (p["winning_sells"], p["losing_sells"]) == (2, 1)
+
+
+def test_buys_and_sells_without_a_known_cost_leave_realised_pnl_alone() -> None:
+    events = [make.trade(CID, at(1), side="buy"), make.trade(CID, at(2), side="sell")]
+    p = portrait(events, at(2))
+    assert (p["realised_pnl_total"], p["winning_sells"], p["losing_sells"]) == (0, 0, 0)
+    assert p["past_record"] is None
+
+
+@pytest.mark.parametrize(
+    ("results", "record"),
+    [
+        ([+1000, +1000], None),  # fewer than 3 sells: too early to say
+        ([+1000, +1000, -500], "success"),
+        ([-3000, +500, -200], "failure"),
+        ([+5000, -1000, -1000], "mixed"),  # in profit, but most sells lost
+    ],
+)
+def test_the_past_record_needs_the_total_and_the_winning_share_to_agree(
+    results: list[int], record: str | None
+) -> None:
+    # a sell of 20,005 with 5 fee realises exactly `result` over a cost of 20,000 - result
+    events = [sell(n, 20_005, 20_000 - r, n) for n, r in enumerate(results)]
+    assert portrait(events, at(10))["past_record"] == record
+
+
 # holdings shape
 
 
@@ -329,6 +374,22 @@ def test_a_higher_tier_is_held_for_90_days_after_the_average_falls_below_its_lin
     assert [tier(d) for d in (19, 39, 111)] == ["high_net_worth"] * 3
     assert [tier(d) for d in (112, 124)] == ["vip", "vip"]
     assert tier(125) == "general"
+
+
+def test_an_institution_is_tiered_apart_whatever_its_assets() -> None:
+    events = [
+        make.account_opened(
+            CID, at(0), client_kind="institution", birth_year=None, gender=None, event_id="o"
+        ),
+        *daily_assets(0, [50_000] * 5),
+    ]
+    p = portrait(events, at(4))
+    assert (p["client_kind"], p["value_tier"], p["age_band"]) == (
+        "institution",
+        "institutional",
+        None,
+    )
+    assert portrait([opened(), *daily_assets(0, [50_000])], at(1))["client_kind"] == "individual"
 
 
 # churn reasons

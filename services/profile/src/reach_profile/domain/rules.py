@@ -23,6 +23,7 @@ class PortraitRules:
     tier_hold_days: int = 90  # downgrade only after this long below the line
     qualification_assets: Decimal = Decimal(500_000)  # margin, STAR board, options (20-day average)
     qualification_near: Decimal = Decimal(400_000)  # "nearing the bar"
+    past_record_min_sells: int = 3  # sells with a known P&L before past_record says anything
     history_days: int = 130  # daily buckets kept (covers 90-day windows and the tier hold)
 
 

@@ -37,6 +37,7 @@ class Day(BaseModel):
     logins: int = 0
     trades: int = 0
     trade_amount: Decimal = Decimal(0)
+    realised_pnl: Decimal = Decimal(0)
     inflow: Decimal = Decimal(0)
     outflow: Decimal = Decimal(0)
     largest_outflow: Decimal = Decimal(0)
@@ -56,7 +57,9 @@ class ClientState(BaseModel):
     model_config = ConfigDict(extra="forbid")
     client_id: str
     latest_event_at: datetime | None = None
-    account: Latest | None = None  # opened_on, branch, advisor_id, birth_year, gender, region
+    account: Latest | None = (
+        None  # client_kind, opened_on, branch, advisor_id, birth_year, gender, region
+    )
     risk: Latest | None = None  # risk_level, lowest_category, expires_on, horizon, professional
     consents: dict[str, Latest] = Field(
         default_factory=dict
@@ -71,6 +74,9 @@ class ClientState(BaseModel):
     app_registered_at: datetime | None = None
     trade_count: int = 0
     trade_amount_total: Decimal = Decimal(0)
+    realised_pnl_total: Decimal = Decimal(0)
+    winning_sells: int = 0
+    losing_sells: int = 0
     login_count: int = 0
     net_inflow_total: Decimal = Decimal(0)
     products_bought: int = 0
@@ -142,6 +148,11 @@ def fold(state: ClientState, event: Event, *, history_days: int) -> ClientState:
         _count(state.trades_by_instrument, str(p.instrument_type))
         day.trades += 1
         day.trade_amount += p.amount
+        if p.realised_pnl is not None:
+            state.realised_pnl_total += p.realised_pnl
+            day.realised_pnl += p.realised_pnl
+            state.winning_sells += p.realised_pnl > 0
+            state.losing_sells += p.realised_pnl < 0
     elif kind == "login.succeeded":
         state.login_count += 1
         state.last_login_at = _max(state.last_login_at, at)

@@ -55,6 +55,19 @@ def _value_tier(days: dict[str, Day], today: date, rules: PortraitRules) -> str:
     return best
 
 
+def _past_record(state: ClientState, rules: PortraitRules) -> str | None:
+    """success or failure when realised P&L and the share of winning sells agree, else mixed."""
+    sells = state.winning_sells + state.losing_sells
+    if sells < rules.past_record_min_sells:
+        return None
+    winning = state.winning_sells / sells
+    if state.realised_pnl_total > 0 and winning >= 0.5:
+        return "success"
+    if state.realised_pnl_total < 0 and winning <= 0.5:
+        return "failure"
+    return "mixed"
+
+
 def _age_band(birth_year: int | None, today: date) -> str | None:
     if birth_year is None:
         return None
@@ -117,6 +130,7 @@ def derive(state: ClientState, now: datetime, rules: PortraitRules) -> dict[str,
     level = RISK_ORDER.get(risk.get("risk_level", ""), 0) if risk_valid else 0
     portrait = {
         # identity and tenure
+        "client_kind": account.get("client_kind", "individual") if account else None,
         "opened_on": opened_on,
         "branch": account.get("branch"),
         "advisor_id": account.get("advisor_id"),
@@ -178,6 +192,11 @@ def derive(state: ClientState, now: datetime, rules: PortraitRules) -> dict[str,
         "drawdown_90d": round(float((peak90 - total) / peak90), 4)
         if peak90 and total is not None and peak90 > 0
         else None,
+        "realised_pnl_total": state.realised_pnl_total,
+        "realised_pnl_90d": sum((d.realised_pnl for d in w90), Decimal(0)),
+        "winning_sells": state.winning_sells,
+        "losing_sells": state.losing_sells,
+        "past_record": _past_record(state, rules),
         # holdings shape
         "holdings_count": snapshot.holdings if snapshot else None,
         "largest_position_share": snapshot.largest_share if snapshot else None,
@@ -198,7 +217,9 @@ def derive(state: ClientState, now: datetime, rules: PortraitRules) -> dict[str,
         # derived
         "churn_risk": bool(reasons),
         "churn_reasons": reasons,
-        "value_tier": _value_tier(state.days, today, rules),
+        "value_tier": "institutional"
+        if account.get("client_kind") == "institution"
+        else _value_tier(state.days, today, rules),
     }
     portrait["lifecycle_stage"] = _stage(state, portrait, now, rules)
     return portrait
