@@ -53,6 +53,7 @@ from reach_contracts.enums import (
 from reach_contracts.envelope import Event, Payload, event_type_of
 from reach_contracts.errors import ContractError, UnknownEventType
 from reach_contracts.outreach import (
+    FallbackScript,
     OutreachHeldOut,
     OutreachHeldOutPayload,
     OutreachRequested,
@@ -117,6 +118,7 @@ __all__ = [
     "DeliverySuppressed",
     "DeliverySuppressedPayload",
     "Event",
+    "FallbackScript",
     "FundsTransferred",
     "FundsTransferredPayload",
     "Gender",

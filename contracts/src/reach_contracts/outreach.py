@@ -9,6 +9,15 @@ from reach_contracts.envelope import Event, Payload
 from reach_contracts.values import Identifier
 
 
+class FallbackScript(Payload):
+    """Another channel to try, in the campaign's order, when the ones before it are impossible."""
+
+    channel: Channel
+    subject: str | None = None
+    body: str
+    script_version: str | None = Field(default=None, max_length=64)
+
+
 class OutreachRequestedPayload(Payload):
     """What to send to whom, on which channel, and why; the notifier renders and sends it."""
 
@@ -22,6 +31,15 @@ class OutreachRequestedPayload(Payload):
     body: str = Field(description="Template with {name}-style placeholders filled from variables")
     variables: dict[str, str] = Field(default_factory=dict)
     trigger_event_id: Identifier = Field(description="event_id of the event that triggered it")
+    script_version: str | None = Field(
+        default=None, max_length=64, description="The approved script version of `body`"
+    )
+    fallbacks: list[FallbackScript] = Field(
+        default_factory=list,
+        max_length=5,
+        description="Next channels in order of preference, used when `channel` is impossible "
+        "for this client (no address, no consent, a channel that refuses the purpose)",
+    )
 
 
 class OutreachRequested(Event):
