@@ -9,7 +9,13 @@ from reach_contracts.accounts import (
     AccountOpened,
     AccountRiskAssessed,
 )
-from reach_contracts.deliveries import DeliveryFailed, DeliverySent, DeliverySuppressed
+from reach_contracts.deliveries import (
+    DeliveryFailed,
+    DeliveryOptedOut,
+    DeliveryReceipted,
+    DeliverySent,
+    DeliverySuppressed,
+)
 from reach_contracts.engagement import (
     AppRegistered,
     ContentViewed,
@@ -124,8 +130,15 @@ _ALL = (
     ),
     Topic(
         name="reach.deliveries.v1",
-        description="What the notifier did with each outreach: sent, failed or suppressed.",
-        events=(DeliverySent, DeliveryFailed, DeliverySuppressed),
+        description="What the notifier did with each outreach (sent, failed or suppressed), "
+        "its receipts, and opt-outs clients replied with.",
+        events=(
+            DeliverySent,
+            DeliveryFailed,
+            DeliverySuppressed,
+            DeliveryReceipted,
+            DeliveryOptedOut,
+        ),
         producer="notifier",
     ),
 )
