@@ -117,6 +117,17 @@ CLIENTS: dict[str, tuple[dict, set[str]]] = {
         },
         {"churn-outflow", "valid", "active", "keep", "open-accounts"},
     ),
+    "institution": (
+        {
+            "client_kind": "institution",
+            "lifecycle_stage": "active",
+            "last_trade_at": NOW - DAY,
+            "trade_count": 300,
+            "total_assets": 50_000_000,
+            "value_tier": "institutional",
+        },
+        {"institutions", "valid", "active", "core", "open-accounts"},
+    ),
     "near-bar": (
         {
             "lifecycle_stage": "active",
@@ -175,6 +186,13 @@ def test_the_library_covers_every_scene_and_each_segment_follows_those_it_names(
     for position, segment in enumerate(segments):
         assert segment.references <= set(names[:position]), segment.name
     assert {"core", "keep", "acquire"} <= set(names)
+
+
+def test_docs_list_every_library_segment_with_its_exact_rule() -> None:
+    docs = (Path(__file__).parents[3] / "docs" / "segments.md").read_text(encoding="utf-8")
+    for segment in library():
+        row = f"| `{segment.name}` | {segment.description} | `{json.dumps(segment.rule)}` |"
+        assert row in docs, segment.name
 
 
 def test_a_library_that_names_a_missing_segment_or_a_cycle_is_refused(tmp_path: Path) -> None:
