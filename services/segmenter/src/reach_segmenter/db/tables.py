@@ -1,4 +1,6 @@
-"""The segmenter's tables: definitions, the portraits it evaluates, and memberships."""
+"""The segmenter's tables: definitions and their versions, the portraits it evaluates,
+memberships and their history, back-fill jobs, and the catalog version that tells every
+process when its cached field index is stale."""
 
 from __future__ import annotations
 
@@ -6,8 +8,12 @@ from datetime import datetime
 from typing import Any
 
 from reach_runtime.db import UTCDateTime, new_metadata
-from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text
+from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+# JSONB on PostgreSQL: fields are read by key in back-fills over every portrait.
+Document = JSON().with_variant(JSONB(), "postgresql")
 
 
 class Base(DeclarativeBase):
@@ -15,6 +21,8 @@ class Base(DeclarativeBase):
 
 
 class SegmentRow(Base):
+    """A segment at its current version; `archived_at` set means it is no longer evaluated."""
+
     __tablename__ = "segments"
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
@@ -23,16 +31,42 @@ class SegmentRow(Base):
     rule: Mapped[dict[str, Any]] = mapped_column(JSON, nullable=False)
     time_relative: Mapped[bool] = mapped_column(Boolean, nullable=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False)
+    version: Mapped[int] = mapped_column(Integer, nullable=False, server_default="1")
+    updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    archived_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+
+class SegmentVersionRow(Base):
+    """Every version a segment's rule has had; the newest equals the segment row."""
+
+    __tablename__ = "segment_versions"
+
+    segment_id: Mapped[str] = mapped_column(
+        String(36), ForeignKey("segments.id", ondelete="CASCADE"), primary_key=True
+    )
+    version: Mapped[int] = mapped_column(Integer, primary_key=True)
+    description: Mapped[str] = mapped_column(Text, nullable=False)
+    rule: Mapped[dict[str, Any]] = mapped_column(JSON, nullable=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False)
+
+
+class CatalogRow(Base):
+    """One row: a counter raised by every change to any segment."""
+
+    __tablename__ = "segment_catalog"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    version: Mapped[int] = mapped_column(BigInteger, nullable=False)
 
 
 class PortraitRow(Base):
-    """The latest portrait seen for each client (the payload of portrait.updated)."""
+    """The latest portrait seen for each client, as `rule_sql.portrait_json` stores it."""
 
     __tablename__ = "portraits"
 
     client_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     version: Mapped[int] = mapped_column(Integer, nullable=False)
-    fields: Mapped[dict[str, Any]] = mapped_column(JSON, nullable=False)
+    fields: Mapped[dict[str, Any]] = mapped_column(Document, nullable=False)
 
 
 class MembershipRow(Base):
@@ -43,6 +77,51 @@ class MembershipRow(Base):
     )
     client_id: Mapped[str] = mapped_column(String(64), primary_key=True, index=True)
     entered_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False)
+
+
+class MembershipChangeRow(Base):
+    """Every entry and exit: when, why (`cause`), under which version of the segment."""
+
+    __tablename__ = "membership_history"
+    __table_args__ = (
+        Index("ix_membership_history_client_at", "client_id", "at"),
+        Index("ix_membership_history_segment_at", "segment_id", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    )
+    segment_id: Mapped[str] = mapped_column(
+        String(36), ForeignKey("segments.id", ondelete="CASCADE"), nullable=False
+    )
+    client_id: Mapped[str] = mapped_column(String(64), nullable=False)
+    change: Mapped[str] = mapped_column(String(8), nullable=False)  # entered | exited
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False)
+    cause: Mapped[str] = mapped_column(String(200), nullable=False)
+    segment_version: Mapped[int] = mapped_column(Integer, nullable=False)
+
+
+class BackfillRow(Base):
+    """A pass over every portrait for one segment version (or its archive), page by page."""
+
+    __tablename__ = "backfills"
+    __table_args__ = (Index("ix_backfills_status", "status"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    segment_id: Mapped[str] = mapped_column(
+        String(36), ForeignKey("segments.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    segment_version: Mapped[int] = mapped_column(Integer, nullable=False)
+    reason: Mapped[str] = mapped_column(String(16), nullable=False)  # create | edit | archive
+    status: Mapped[str] = mapped_column(String(16), nullable=False)  # running | done | superseded
+    total: Mapped[int] = mapped_column(Integer, nullable=False)
+    done: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    entered: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    exited: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    after_client_id: Mapped[str] = mapped_column(String(64), nullable=False, default="")
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
 
 metadata = Base.metadata

@@ -1,15 +1,20 @@
-"""The segment rule language: conditions on portrait fields, combined with all / any / not.
+"""The segment rule language: conditions on portrait fields and on membership of other
+segments, combined with all / any / not.
 
     {"all": [{"field": "trade_count", "op": "gte", "value": 1},
-             {"field": "last_trade_at", "op": "within", "value": "1d"}]}
+             {"field": "last_trade_at", "op": "within", "value": "1d"},
+             {"not": {"segment": "sleeping 90 days"}}]}
 
 Time-relative operators (`within`, `not_within`) compare a timestamp field with the clock,
 so membership can change with no new event: those segments are swept as time moves.
+The same parsed rule is evaluated here in Python (one portrait) and compiled to SQL by
+`reach_segmenter.adapters.rule_sql` (every stored portrait); the two must agree.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Annotated, Any, Literal, get_args, get_origin
@@ -26,10 +31,12 @@ from pydantic import (
 from reach_contracts import Portrait
 
 MAX_DEPTH = 6
+MAX_NODES = 200
 _DURATION = re.compile(r"^(\d{1,5})([mhdw])$")
 _UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 TIME_OPS = {"within", "not_within"}
 ORDER_OPS = {"gt", "gte", "lt", "lte"}
+RANGE_KINDS = {"number", "time", "date"}
 
 
 def parse_duration(text: str) -> timedelta:
@@ -48,10 +55,13 @@ def _base_type(annotation: Any) -> type:
     return _base_type(args[0]) if args else object
 
 
-def _field_kind(name: str) -> str:
+def field_kind(name: str) -> str:
+    """number, time, date, bool, text, list or mapping: how a portrait field is compared."""
     annotation = Portrait.model_fields[name].annotation
-    if get_origin(annotation) in (list, dict):
-        return "collection"
+    if get_origin(annotation) is list:
+        return "list"
+    if get_origin(annotation) is dict:
+        return "mapping"
     kind = _base_type(annotation)
     if issubclass(kind, datetime) or kind.__name__ == "AwareDatetime":  # pydantic's is no subclass
         return "time"
@@ -61,9 +71,14 @@ def _field_kind(name: str) -> str:
         return "bool"
     if issubclass(kind, int | float | Decimal):
         return "number"
-    if issubclass(kind, list | dict):
-        return "collection"
+    if issubclass(kind, list):
+        return "list"
+    if issubclass(kind, dict):
+        return "mapping"
     return "text"
+
+
+TIME_FIELDS = frozenset(f for f in Portrait.model_fields if field_kind(f) == "time")
 
 
 class Condition(BaseModel):
@@ -71,7 +86,18 @@ class Condition(BaseModel):
 
     field: str = Field(max_length=64)
     op: Literal[
-        "eq", "ne", "gt", "gte", "lt", "lte", "in", "exists", "within", "not_within", "contains"
+        "eq",
+        "ne",
+        "gt",
+        "gte",
+        "lt",
+        "lte",
+        "in",
+        "between",
+        "exists",
+        "within",
+        "not_within",
+        "contains",
     ]
     value: Any = None
 
@@ -85,7 +111,8 @@ class Condition(BaseModel):
     @model_validator(mode="after")
     def _value_fits(self) -> Condition:
         """Refuse values that evaluation could not compare: an accepted rule must never raise."""
-        kind = _field_kind(self.field)
+        kind = field_kind(self.field)
+        collection = kind in ("list", "mapping")
         if self.op in TIME_OPS:
             if kind != "time":
                 raise ValueError(f"{self.op} needs a timestamp field; {self.field} is not one")
@@ -93,8 +120,8 @@ class Condition(BaseModel):
         elif self.op == "exists":
             if not isinstance(self.value, bool):
                 raise ValueError("exists needs true or false")
-        elif kind == "collection" or self.op == "contains":
-            if self.op != "contains" or kind != "collection":
+        elif collection or self.op == "contains":
+            if self.op != "contains" or not collection:
                 raise ValueError(
                     f"{self.field} takes exists or contains; contains needs a list field"
                 )
@@ -105,6 +132,20 @@ class Condition(BaseModel):
                 raise ValueError("in needs a list of 1 to 100 values")
             for item in self.value:
                 _readable_as(kind, item, self)
+        elif self.op == "between":
+            if kind not in RANGE_KINDS:
+                raise ValueError(
+                    f"between needs a number, timestamp or date field; {self.field} is not one"
+                )
+            if not isinstance(self.value, list) or len(self.value) != 2:
+                raise ValueError("between needs a list of two values [lower, upper]")
+            for item in self.value:
+                _readable_as(kind, item, self)
+            lower, upper = (_typed(kind, v) for v in self.value)
+            if lower > upper:
+                raise ValueError(
+                    f"between needs lower <= upper; {self.value[0]!r} > {self.value[1]!r}"
+                )
         else:
             _readable_as(kind, self.value, self)
         return self
@@ -141,6 +182,24 @@ def _readable_as(kind: str, value: Any, c: Condition) -> None:
         raise ValueError(f"{where} needs text")
 
 
+def _typed(kind: str, value: Any) -> Any:
+    """A validated JSON value as the Python value it stands for."""
+    if kind == "number":
+        return Decimal(str(value))
+    if kind == "time":
+        return datetime.fromisoformat(str(value))
+    if kind == "date":
+        return date.fromisoformat(str(value))
+    return value
+
+
+class SegmentRef(BaseModel):
+    """True while the client is a member of the named segment."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    segment: str = Field(min_length=1, max_length=200)
+
+
 class AllOf(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
     all: list[Rule] = Field(min_length=1, max_length=50)
@@ -161,13 +220,16 @@ def _rule_kind(data: Any) -> str:
         for key in ("all", "any", "not"):
             if key in data:
                 return key
-    elif isinstance(data, AllOf | AnyOf | NotOf):
-        return {AllOf: "all", AnyOf: "any", NotOf: "not"}[type(data)]
+        if "segment" in data:
+            return "segment"
+    elif isinstance(data, AllOf | AnyOf | NotOf | SegmentRef):
+        return {AllOf: "all", AnyOf: "any", NotOf: "not", SegmentRef: "segment"}[type(data)]
     return "condition"
 
 
 Rule = Annotated[
     Annotated[Condition, Tag("condition")]
+    | Annotated[SegmentRef, Tag("segment")]
     | Annotated[AllOf, Tag("all")]
     | Annotated[AnyOf, Tag("any")]
     | Annotated[NotOf, Tag("not")],
@@ -178,55 +240,59 @@ AnyOf.model_rebuild()
 NotOf.model_rebuild()
 
 
+def children(rule: Rule) -> list[Rule]:
+    if isinstance(rule, AllOf):
+        return list(rule.all)
+    if isinstance(rule, AnyOf):
+        return list(rule.any)
+    if isinstance(rule, NotOf):
+        return [rule.not_]
+    return []
+
+
 def depth(rule: Rule) -> int:
-    if isinstance(rule, Condition):
-        return 1
-    children = (
-        rule.all
-        if isinstance(rule, AllOf)
-        else rule.any
-        if isinstance(rule, AnyOf)
-        else [rule.not_]
-    )
-    return 1 + max(depth(c) for c in children)
+    return 1 + max((depth(c) for c in children(rule)), default=0)
+
+
+def size(rule: Rule) -> int:
+    """The number of nodes in the rule."""
+    return 1 + sum(size(c) for c in children(rule))
 
 
 def fields_of(rule: Rule) -> frozenset[str]:
     """The portrait fields a rule reads: only a change to one of them can move its members."""
     if isinstance(rule, Condition):
         return frozenset({rule.field})
-    children = (
-        rule.all
-        if isinstance(rule, AllOf)
-        else rule.any
-        if isinstance(rule, AnyOf)
-        else [rule.not_]
-    )
-    return frozenset().union(*(fields_of(c) for c in children))
+    return frozenset().union(*(fields_of(c) for c in children(rule)))
+
+
+def segments_of(rule: Rule) -> frozenset[str]:
+    """The names of the segments a rule refers to."""
+    if isinstance(rule, SegmentRef):
+        return frozenset({rule.segment})
+    return frozenset().union(*(segments_of(c) for c in children(rule)))
 
 
 def is_time_relative(rule: Rule) -> bool:
     """True when membership can change with the clock alone."""
     if isinstance(rule, Condition):
         return rule.op in TIME_OPS
-    children = (
-        rule.all
-        if isinstance(rule, AllOf)
-        else rule.any
-        if isinstance(rule, AnyOf)
-        else [rule.not_]
-    )
-    return any(is_time_relative(c) for c in children)
+    return any(is_time_relative(c) for c in children(rule))
 
 
-def matches(rule: Rule, portrait: Portrait, now: datetime) -> bool:
-    """Whether the portrait satisfies the rule at `now`."""
+def matches(
+    rule: Rule, portrait: Portrait, now: datetime, member_of: Collection[str] = frozenset()
+) -> bool:
+    """Whether the portrait satisfies the rule at `now`; `member_of` names the segments the
+    client is a member of."""
     if isinstance(rule, AllOf):
-        return all(matches(r, portrait, now) for r in rule.all)
+        return all(matches(r, portrait, now, member_of) for r in rule.all)
     if isinstance(rule, AnyOf):
-        return any(matches(r, portrait, now) for r in rule.any)
+        return any(matches(r, portrait, now, member_of) for r in rule.any)
     if isinstance(rule, NotOf):
-        return not matches(rule.not_, portrait, now)
+        return not matches(rule.not_, portrait, now, member_of)
+    if isinstance(rule, SegmentRef):
+        return rule.segment in member_of
     return _condition(rule, getattr(portrait, rule.field), now)
 
 
@@ -241,8 +307,13 @@ def _condition(c: Condition, actual: Any, now: datetime) -> bool:
         return actual is None or actual < now - parse_duration(c.value)
     if actual is None:
         return c.op == "ne" and c.value is not None
+    if isinstance(actual, float):
+        actual = Decimal(repr(actual))  # the number as written, as SQL reads it
     if c.op == "in":
         return actual in [_coerce(v, actual) for v in c.value]
+    if c.op == "between":
+        lower, upper = (_coerce(v, actual) for v in c.value)
+        return lower <= actual <= upper
     expected = _coerce(c.value, actual)
     return {
         "eq": lambda: actual == expected,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from reach_contracts import PortraitUpdated
 from reach_runtime.uow import UnitOfWork
 
+from reach_segmenter.adapters.rule_sql import portrait_json
 from reach_segmenter.adapters.segments import SegmentStore
 from reach_segmenter.handlers.membership import reconcile
 
@@ -16,7 +17,7 @@ async def on_portrait_updated(event: PortraitUpdated, uow: UnitOfWork) -> None:
     known = await store.stored_portrait(event.client_id)
     if known is not None and known.version >= event.payload.version:
         return
-    fields = event.payload.model_dump(mode="json")
+    fields = portrait_json(event.payload)
     changed = None if known is None else {k for k, v in fields.items() if known.fields.get(k) != v}
     await store.save_portrait(event.client_id, event.payload.version, fields)
     for segment in await store.segments():
