@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from reach_runtime.db import UTCDateTime, new_metadata
-from sqlalchemy import Float, ForeignKey, String, Text
+from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -14,30 +15,153 @@ class Base(DeclarativeBase):
 
 
 class CampaignRow(Base):
+    """A campaign: its state, the version that fires (live) and the newest version (latest)."""
+
     __tablename__ = "campaigns"
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     name: Mapped[str] = mapped_column(String(200), nullable=False, unique=True)
-    status: Mapped[str] = mapped_column(String(16), nullable=False)  # draft, active, paused
-    trigger_segment_id: Mapped[str] = mapped_column(String(36), nullable=False, index=True)
-    channel: Mapped[str] = mapped_column(String(16), nullable=False)
-    purpose: Mapped[str] = mapped_column(String(16), nullable=False)
-    subject: Mapped[str | None] = mapped_column(String(200), nullable=True)
-    body: Mapped[str] = mapped_column(Text, nullable=False)
-    holdout_percent: Mapped[float] = mapped_column(Float, nullable=False)
+    # draft, pending_approval, active, paused, ended
+    status: Mapped[str] = mapped_column(String(16), nullable=False)
+    live_version: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    latest_version: Mapped[int] = mapped_column(Integer, nullable=False)
+    created_by: Mapped[str] = mapped_column(String(128), nullable=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False)
     activated_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+
+class Reviewed:
+    """Who wrote a version, who submitted it, and who approved or rejected it (maker-checker)."""
+
+    # draft, pending_approval, approved, rejected
+    status: Mapped[str] = mapped_column(String(24), nullable=False)
+    author: Mapped[str] = mapped_column(String(128), nullable=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False)
+    submitted_by: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    reviewed_by: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    reviewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    review_note: Mapped[str | None] = mapped_column(String(2000), nullable=True)
+
+
+class CampaignVersionRow(Reviewed, Base):
+    """One version of a campaign's eight elements; approved versions never change."""
+
+    __tablename__ = "campaign_versions"
+
+    campaign_id: Mapped[str] = mapped_column(ForeignKey("campaigns.id"), primary_key=True)
+    version: Mapped[int] = mapped_column(Integer, primary_key=True)
+    spec: Mapped[dict[str, Any]] = mapped_column(JSON, nullable=False)
+
+
+class CampaignTriggerRow(Base):
+    """What fires a live campaign, by kind and key (segment_entered + segment id), for look-up."""
+
+    __tablename__ = "campaign_triggers"
+    __table_args__ = (Index("ix_campaign_triggers_kind_key", "kind", "key"),)
+
+    campaign_id: Mapped[str] = mapped_column(ForeignKey("campaigns.id"), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32), primary_key=True)
+    key: Mapped[str] = mapped_column(String(128), primary_key=True)
+
+
+class ScriptRow(Base):
+    """A script (话术) for one channel and purpose; its words live in its versions."""
+
+    __tablename__ = "scripts"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), nullable=False, unique=True)
+    channel: Mapped[str] = mapped_column(String(16), nullable=False)
+    purpose: Mapped[str] = mapped_column(String(16), nullable=False)
+    latest_version: Mapped[int] = mapped_column(Integer, nullable=False)
+    created_by: Mapped[str] = mapped_column(String(128), nullable=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False)
+
+
+class ScriptVersionRow(Reviewed, Base):
+    """The words of one script version; never changed once written (an edit is a new version)."""
+
+    __tablename__ = "script_versions"
+
+    script_id: Mapped[str] = mapped_column(ForeignKey("scripts.id"), primary_key=True)
+    version: Mapped[int] = mapped_column(Integer, primary_key=True)
+    subject: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    body: Mapped[str] = mapped_column(Text, nullable=False)
+
+
+class CatalogueItemRow(Base):
+    """A product or piece of content a campaign carries (服务), with its risk level and eligibility."""
+
+    __tablename__ = "catalogue_items"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), nullable=False)
+    kind: Mapped[str] = mapped_column(String(32), nullable=False)
+    purpose: Mapped[str] = mapped_column(String(16), nullable=False)
+    risk_level: Mapped[str | None] = mapped_column(String(2), nullable=True)
+    eligibility: Mapped[dict[str, Any]] = mapped_column(JSON, nullable=False)
+    description: Mapped[str] = mapped_column(String(2000), nullable=False)
+    active: Mapped[bool] = mapped_column(Boolean, nullable=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False)
+
+
+class ClientPortraitRow(Base):
+    """The latest portrait seen per client (for previews now, for the protection gate later)."""
+
+    __tablename__ = "client_portraits"
+
+    client_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    version: Mapped[int] = mapped_column(Integer, nullable=False)
+    fields: Mapped[dict[str, Any]] = mapped_column(JSON, nullable=False)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False)
+
+
+class SegmentMembershipRow(Base):
+    """Who is in which segment, from the segmenter's transitions (for audiences and exclusions)."""
+
+    __tablename__ = "segment_memberships"
+
+    segment_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    client_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    entered_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False)
+
+
+class AuditRow(Base):
+    """Append-only: who changed what, when, and the entity before and after."""
+
+    __tablename__ = "audit_log"
+    __table_args__ = (Index("ix_audit_log_entity", "entity_type", "entity_id"),)
+
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    )
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False, index=True)
+    actor: Mapped[str] = mapped_column(String(128), nullable=False, index=True)
+    entity_type: Mapped[str] = mapped_column(String(32), nullable=False)
+    entity_id: Mapped[str] = mapped_column(String(128), nullable=False)
+    action: Mapped[str] = mapped_column(String(32), nullable=False)
+    before: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    after: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
 
 
 class DecisionRow(Base):
-    """Every outreach decision, once per idempotency key: sent on, or held out."""
+    """Every outreach decision, once per idempotency key: sent on, held out, or skipped and why."""
 
     __tablename__ = "outreach_decisions"
 
     idempotency_key: Mapped[str] = mapped_column(String(128), primary_key=True)
     campaign_id: Mapped[str] = mapped_column(ForeignKey("campaigns.id"), nullable=False, index=True)
+    campaign_version: Mapped[int | None] = mapped_column(Integer, nullable=True)
     client_id: Mapped[str] = mapped_column(String(64), nullable=False)
-    decision: Mapped[str] = mapped_column(String(16), nullable=False)  # requested, held_out
+    decision: Mapped[str] = mapped_column(
+        String(16), nullable=False
+    )  # requested, held_out, skipped
+    reason: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    channel: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    variant: Mapped[str | None] = mapped_column(String(32), nullable=True)
     trigger_event_id: Mapped[str] = mapped_column(String(128), nullable=False)
     decided_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False)
 

@@ -1,0 +1,250 @@
+"""A campaign from the eight operating elements of DOMAIN.md, as one validated document.
+
+goal, client (audience), service, scene, touchpoint, script, evaluation, feedback. The scene is a
+discriminated union on `kind`, so new trigger kinds are added as new members.
+"""
+
+from __future__ import annotations
+
+import re
+from enum import StrEnum
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from reach_contracts import Channel
+
+Identifier = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._:@-]+$")]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Purpose(StrEnum):
+    """Why a message is sent: service notices are exempt from approval; the others are not."""
+
+    MARKETING = "marketing"
+    SERVICE = "service"  # a service notice: payment due, security, a thank-you
+    CARE = "care"  # birthdays, holidays, loss care: sent with marketing consent and approval
+
+
+NEEDS_APPROVAL = frozenset({Purpose.MARKETING, Purpose.CARE})
+
+ConversionEvent = Literal[
+    "account.opened",
+    "account.risk_assessed",
+    "funds.transferred",
+    "trade.executed",
+    "product.purchased",
+    "login.succeeded",
+    "app.registered",
+    "wechat.followed",
+    "referral.invited",
+    "content.viewed",
+    "message.replied",
+]
+
+
+class Goal(Strict):
+    """目标: what counts as success, within how long, and the rate aimed at."""
+
+    primary_event: ConversionEvent
+    secondary_events: list[ConversionEvent] = Field(default_factory=list, max_length=5)
+    attribution_window_days: int = Field(default=7, ge=1, le=90)
+    target_rate: float | None = Field(default=None, gt=0, le=1, description="e.g. 0.05 for 5%")
+
+    @field_validator("secondary_events")
+    @classmethod
+    def _secondary_differs(cls, events: list[str], info: ValidationInfo) -> list[str]:
+        if info.data.get("primary_event") in events:
+            raise ValueError("repeats the primary event")
+        return events
+
+
+class Audience(Strict):
+    """客户: besides the scene, clients must be in every one of `segments` and in none of `exclude`."""
+
+    segments: list[Identifier] = Field(default_factory=list, max_length=20)
+    exclude_segments: list[Identifier] = Field(default_factory=list, max_length=20)
+
+    @field_validator("exclude_segments")
+    @classmethod
+    def _disjoint(cls, excluded: list[str], info: ValidationInfo) -> list[str]:
+        both = set(info.data.get("segments", ())) & set(excluded)
+        if both:
+            raise ValueError(f"segments both required and excluded: {sorted(both)}")
+        return excluded
+
+
+class Service(Strict):
+    """服务: the catalogue item carried to the client; marketing must name one."""
+
+    purpose: Purpose
+    item_id: Identifier | None = Field(
+        default=None, validate_default=True, description="catalogue item id"
+    )
+
+    @field_validator("item_id")
+    @classmethod
+    def _marketing_names_its_item(cls, item_id: str | None, info: ValidationInfo) -> str | None:
+        if item_id is None and info.data.get("purpose") is Purpose.MARKETING:
+            raise ValueError("a marketing campaign must name the catalogue item it offers")
+        return item_id
+
+
+class SegmentEnteredScene(Strict):
+    kind: Literal["segment_entered"]
+    segment_id: Identifier
+
+
+class SegmentExitedScene(Strict):
+    kind: Literal["segment_exited"]
+    segment_id: Identifier
+
+
+# New trigger kinds (event pattern, schedule, inactivity, delay, "did A but not B") join here.
+Scene = Annotated[SegmentEnteredScene | SegmentExitedScene, Field(discriminator="kind")]
+
+_CLOCK = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
+
+
+class SendWindow(Strict):
+    start: str = "08:30"
+    end: str = "22:00"
+    timezone: Literal["Asia/Shanghai"] = "Asia/Shanghai"
+
+    @field_validator("start", "end")
+    @classmethod
+    def _clock_time(cls, value: str) -> str:
+        if not _CLOCK.match(value):
+            raise ValueError("a time of day as HH:MM")
+        return value
+
+    @field_validator("end")
+    @classmethod
+    def _after_start(cls, end: str, info: ValidationInfo) -> str:
+        if end <= info.data.get("start", "00:00"):
+            raise ValueError("end must be after start")
+        return end
+
+
+class Touchpoint(Strict):
+    """触达: channels in order of preference and the send window."""
+
+    channels: list[Channel] = Field(min_length=1, max_length=6)
+    send_window: SendWindow = Field(default_factory=SendWindow)
+
+    @field_validator("channels")
+    @classmethod
+    def _unique(cls, channels: list[Channel]) -> list[Channel]:
+        if len(set(channels)) != len(channels):
+            raise ValueError("a channel is listed twice")
+        return channels
+
+
+class Variant(Strict):
+    channel: Channel
+    variant: str = Field(default="A", min_length=1, max_length=32, pattern=r"^[A-Za-z0-9_-]+$")
+    script_id: Identifier
+    version: int = Field(ge=1)
+    weight: int = Field(default=1, ge=1, le=100, description="share among this channel's variants")
+
+
+class Script(Strict):
+    """话术: per channel, the script versions used, as A/B variants."""
+
+    variants: list[Variant] = Field(min_length=1, max_length=20)
+
+    @field_validator("variants")
+    @classmethod
+    def _unique_names(cls, variants: list[Variant]) -> list[Variant]:
+        names = [(v.channel, v.variant) for v in variants]
+        if len(set(names)) != len(names):
+            raise ValueError("a variant name is used twice for one channel")
+        return variants
+
+
+class Evaluation(Strict):
+    """评估: the share of qualifying clients kept as the control group."""
+
+    holdout_percent: float = Field(default=10, ge=0, le=50)
+
+
+class Feedback(Strict):
+    """反馈: what a reply, an opt-out and a conversion do to this client's journey."""
+
+    on_reply: Literal["nothing", "stop_client", "advisor_task"] = "stop_client"
+    on_opt_out: Literal["stop_client"] = "stop_client"
+    on_conversion: Literal["nothing", "stop_client"] = "stop_client"
+
+
+class CampaignSpec(Strict):
+    """One version of a campaign: the eight elements, validated as a whole."""
+
+    name: str = Field(min_length=1, max_length=200)
+    description: str = Field(default="", max_length=2000)
+    goal: Goal
+    audience: Audience = Field(default_factory=Audience)
+    service: Service
+    scene: Scene
+    touchpoint: Touchpoint
+    script: Script
+    evaluation: Evaluation = Field(default_factory=Evaluation)
+    feedback: Feedback = Field(default_factory=Feedback)
+
+    @property
+    def needs_approval(self) -> bool:
+        return self.service.purpose in NEEDS_APPROVAL
+
+
+def cross_check(spec: CampaignSpec) -> list[tuple[tuple[str | int, ...], str]]:
+    """Rules that span elements, each with the path of the field at fault."""
+    errors: list[tuple[tuple[str | int, ...], str]] = []
+    channels = spec.touchpoint.channels
+    for index, variant in enumerate(spec.script.variants):
+        if variant.channel not in channels:
+            errors.append(
+                (("script", "variants", index, "channel"), f"{variant.channel} is not a touchpoint")
+            )
+    scripted = {v.channel for v in spec.script.variants}
+    for index, channel in enumerate(channels):
+        if channel not in scripted:
+            errors.append((("touchpoint", "channels", index), f"no script variant for {channel}"))
+        if channel is Channel.WECHAT and spec.service.purpose is not Purpose.SERVICE:
+            errors.append((("touchpoint", "channels", index), "WeChat is for service notices only"))
+    return errors
+
+
+def scene_key(scene: SegmentEnteredScene | SegmentExitedScene) -> tuple[str, str]:
+    """How the trigger engine looks a scene up: its kind and what it listens to."""
+    return scene.kind, scene.segment_id
+
+
+class OneMessageCampaign(Strict):
+    """The first API's form: one segment, one channel, one message; expanded to a full spec."""
+
+    name: str = Field(min_length=1, max_length=200)
+    trigger_segment_id: Identifier = Field(description="fires when a client enters it")
+    channel: Channel
+    purpose: Purpose = Purpose.SERVICE
+    subject: str | None = Field(default=None, max_length=200)
+    body: str = Field(min_length=1, max_length=4000, description="{client_id}, {segment}, …")
+    holdout_percent: float = Field(default=10, ge=0, le=50, description="control group share")
+
+    @field_validator("purpose")
+    @classmethod
+    def _not_marketing(cls, purpose: Purpose) -> Purpose:
+        if purpose is Purpose.MARKETING:
+            raise ValueError("marketing names a catalogue item: use the full campaign document")
+        return purpose
+
+    def spec(self, script_id: str) -> CampaignSpec:
+        return CampaignSpec(
+            name=self.name,
+            goal=Goal(primary_event="trade.executed"),
+            service=Service(purpose=self.purpose),
+            scene=SegmentEnteredScene(kind="segment_entered", segment_id=self.trigger_segment_id),
+            touchpoint=Touchpoint(channels=[self.channel]),
+            script=Script(variants=[Variant(channel=self.channel, script_id=script_id, version=1)]),
+            evaluation=Evaluation(holdout_percent=self.holdout_percent),
+        )

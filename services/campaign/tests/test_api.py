@@ -1,0 +1,242 @@
+"""The campaign service through its API on SQLite and PostgreSQL: maker-checker, versions, audit,
+scripts and the linter, the catalogue, import and export, previews."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import pytest
+from reach_campaign.bootstrap import bootstrap
+from reach_campaign.settings import CampaignSettings
+from reach_runtime.stack import Broker
+from reach_runtime.testing import running
+
+pytestmark = pytest.mark.kafka
+FUND = {
+    "id": "F006011",
+    "name": "稳健债券基金 A",
+    "kind": "product",
+    "purpose": "marketing",
+    "risk_level": "R2",
+    "eligibility": {"min_total_assets": "10000"},
+}
+SMS_WORDS = "{client_id}您好，稳健债券基金A今日开放申购，详情请咨询您的投资顾问。回T退订"
+
+
+def as_(actor: str) -> dict[str, str]:
+    return {"X-Reach-Actor": actor}
+
+
+def spec(
+    name: str,
+    *,
+    script_id: str,
+    item_id: str | None = "F006011",
+    purpose: str = "marketing",
+    channel: str = "sms",
+    version: int = 1,
+    segment_id: str = "SEG-near-bar",
+) -> dict[str, Any]:
+    return {
+        "name": name,
+        "goal": {
+            "primary_event": "product.purchased",
+            "secondary_events": ["login.succeeded"],
+            "attribution_window_days": 14,
+            "target_rate": 0.03,
+        },
+        "audience": {"exclude_segments": ["SEG-loss-care"]},
+        "service": {"purpose": purpose, "item_id": item_id},
+        "scene": {"kind": "segment_entered", "segment_id": segment_id},
+        "touchpoint": {"channels": [channel]},
+        "script": {"variants": [{"channel": channel, "script_id": script_id, "version": version}]},
+        "evaluation": {"holdout_percent": 0},
+        "feedback": {"on_reply": "advisor_task"},
+    }
+
+
+async def approved_script(
+    http: httpx.AsyncClient,
+    *,
+    name: str = "bond fund SMS",
+    body: str = SMS_WORDS,
+    channel: str = "sms",
+    purpose: str = "marketing",
+) -> dict[str, Any]:
+    """A script whose version 1 was written by ann and approved by bob."""
+    created = await http.post(
+        "/scripts",
+        json={"name": name, "channel": channel, "purpose": purpose, "body": body},
+        headers=as_("ann"),
+    )
+    assert created.status_code == 201, created.text
+    script = created.json()
+    submitted = await http.post(f"/scripts/{script['id']}/versions/1/submit", headers=as_("ann"))
+    assert submitted.status_code == 200, submitted.text
+    approved = await http.post(f"/scripts/{script['id']}/versions/1/approve", headers=as_("bob"))
+    assert approved.status_code == 200, approved.text
+    return script
+
+
+def located(response: httpx.Response) -> list[tuple[list, str]]:
+    """The (loc, msg) pairs of an error body."""
+    return [(d["loc"], d["msg"]) for d in response.json()["detail"]]
+
+
+def settings(database_url: str, broker: Broker) -> CampaignSettings:
+    return CampaignSettings(
+        reach_env="test",
+        database_url=database_url,
+        kafka_bootstrap_servers=broker.bootstrap,
+        kafka_topic_prefix=broker.prefix,
+    )
+
+
+async def test_a_marketing_campaign_goes_live_only_when_someone_other_than_its_author_approves(
+    database_url: str, broker: Broker
+) -> None:
+    async with running(bootstrap(settings(database_url, broker))) as (_, http):
+        assert (await http.post("/catalogue", json=FUND, headers=as_("ann"))).status_code == 201
+        script = await approved_script(http)
+        created = await http.post(
+            "/campaigns", json=spec("bond fund push", script_id=script["id"]), headers=as_("ann")
+        )
+        assert created.status_code == 201, created.text
+        campaign = created.json()
+        assert (campaign["status"], campaign["live_version"]) == ("draft", None)
+        assert campaign["latest"]["spec"]["goal"]["attribution_window_days"] == 14
+        url = f"/campaigns/{campaign['id']}"
+
+        refused = await http.post(f"{url}/activate", headers=as_("ann"))
+        assert refused.status_code == 409
+        assert "second person's approval" in refused.text
+
+        submitted = await http.post(f"{url}/submit", headers=as_("ann"))
+        assert submitted.json()["status"] == "pending_approval"
+        own = await http.post(f"{url}/approve", headers=as_("ann"))
+        assert own.status_code == 403
+        assert located(own) == [
+            (
+                ["body", "actor"],
+                "'ann' wrote or submitted version 1: the approver must be someone else",
+            )
+        ]
+        approved = await http.post(f"{url}/approve", json={"note": "ok"}, headers=as_("bob"))
+        assert approved.status_code == 200, approved.text
+        assert approved.json()["status"] == "active"
+        assert approved.json()["live_version"] == 1
+        assert approved.json()["latest"]["reviewed_by"] == "bob"
+
+        edited = spec("bond fund push", script_id=script["id"]) | {"description": "v2"}
+        new = await http.put(url, json=edited, headers=as_("ann"))
+        assert new.status_code == 200, new.text
+        assert (new.json()["version"], new.json()["status"]) == (2, "draft")
+        first = (await http.get(f"{url}/versions/1")).json()
+        assert (first["status"], first["spec"]["description"]) == ("approved", "")
+        still = (await http.get(url)).json()
+        assert (still["status"], still["live_version"], still["latest_version"]) == ("active", 1, 2)
+
+        assert (await http.post(f"{url}/pause", headers=as_("cat"))).json()["status"] == "paused"
+        assert (await http.post(f"{url}/activate", headers=as_("cat"))).json()["status"] == "active"
+        assert (await http.post(f"{url}/end", headers=as_("cat"))).json()["status"] == "ended"
+        assert (await http.post(f"{url}/activate", headers=as_("cat"))).status_code == 409
+
+        log = (
+            await http.get(
+                "/audit", params={"entity_type": "campaign", "entity_id": campaign["id"]}
+            )
+        ).json()
+        assert [(e["action"], e["actor"]) for e in log] == [
+            ("create", "ann"),
+            ("submit", "ann"),
+            ("approve", "bob"),
+            ("edit", "ann"),
+            ("pause", "cat"),
+            ("resume", "cat"),
+            ("end", "cat"),
+        ]
+        approval = log[2]
+        assert (approval["before"]["status"], approval["after"]["status"]) == (
+            "pending_approval",
+            "active",
+        )
+        versions = (await http.get("/audit", params={"entity_id": f"{campaign['id']}/2"})).json()
+        assert [(e["entity_type"], e["action"], e["before"]) for e in versions] == [
+            ("campaign_version", "create", None)
+        ]
+        assert versions[0]["after"]["spec"]["description"] == "v2"
+        by_bob = (await http.get("/audit", params={"actor": "bob"})).json()
+        assert {e["entity_type"] for e in by_bob} == {
+            "script_version",
+            "campaign_version",
+            "campaign",
+        }
+        page = (await http.get("/audit", params={"limit": 2})).json()
+        after = (await http.get("/audit", params={"limit": 2, "after_id": page[-1]["id"]})).json()
+        assert page[-1]["id"] < after[0]["id"]
+
+
+async def test_a_rejected_version_goes_back_to_draft_and_an_edit_makes_a_new_version(
+    sqlite_url: str, broker: Broker
+) -> None:
+    async with running(bootstrap(settings(sqlite_url, broker))) as (_, http):
+        await http.post("/catalogue", json=FUND, headers=as_("ann"))
+        script = await approved_script(http)
+        campaign = (
+            await http.post(
+                "/campaigns", json=spec("c", script_id=script["id"]), headers=as_("ann")
+            )
+        ).json()
+        url = f"/campaigns/{campaign['id']}"
+        await http.post(f"{url}/submit", headers=as_("ann"))
+        blocked = await http.put(url, json=spec("c", script_id=script["id"]), headers=as_("ann"))
+        assert blocked.status_code == 409
+        rejected = await http.post(f"{url}/reject", json={"note": "no"}, headers=as_("bob"))
+        assert rejected.json()["status"] == "draft"
+        assert rejected.json()["latest"]["review_note"] == "no"
+        again = await http.put(url, json=spec("c2", script_id=script["id"]), headers=as_("ann"))
+        assert (again.json()["version"], again.json()["status"]) == (2, "draft")
+        assert (await http.get(url)).json()["name"] == "c2"
+
+
+async def test_a_service_notice_can_be_activated_by_its_author_without_a_second_person(
+    sqlite_url: str, broker: Broker
+) -> None:
+    async with running(bootstrap(settings(sqlite_url, broker))) as (_, http):
+        created = await http.post(
+            "/campaigns",
+            json={
+                "name": "first-trade thank you",
+                "trigger_segment_id": "SEG-1",
+                "channel": "email",
+                "purpose": "service",
+                "subject": "Thank you",
+                "body": "Dear client {client_id}, thank you ({segment}).",
+                "holdout_percent": 0,
+            },
+            headers=as_("ann"),
+        )
+        assert created.status_code == 201, created.text
+        campaign = created.json()
+        assert campaign["latest"]["spec"]["scene"] == {
+            "kind": "segment_entered",
+            "segment_id": "SEG-1",
+        }
+        activated = await http.post(f"/campaigns/{campaign['id']}/activate", headers=as_("ann"))
+        assert activated.json()["status"] == "active", activated.text
+        script_id = campaign["latest"]["spec"]["script"]["variants"][0]["script_id"]
+        script = (await http.get(f"/scripts/{script_id}")).json()
+        assert script["versions"][0]["body"] == "Dear client {client_id}, thank you ({segment})."
+
+
+async def test_write_routes_refuse_a_request_that_does_not_say_who_is_acting(
+    sqlite_url: str, broker: Broker
+) -> None:
+    async with running(bootstrap(settings(sqlite_url, broker))) as (_, http):
+        response = await http.post("/catalogue", json=FUND)
+        assert response.status_code == 401
+        assert located(response) == [
+            (["header", "X-Reach-Actor"], "say who is acting: X-Reach-Actor")
+        ]
+        assert (await http.get("/catalogue")).status_code == 200
