@@ -13,6 +13,7 @@ from reach_runtime.clock import ManualClock
 from reach_runtime.stack import Broker
 from reach_runtime.testing import eventually, running
 from reach_segmenter.bootstrap import bootstrap
+from reach_segmenter.domain.rules import matches
 from reach_segmenter.domain.segment import parse_rule
 from reach_segmenter.library import SCENES, library
 from reach_segmenter.library.loader import load
@@ -186,6 +187,17 @@ def test_the_library_covers_every_scene_and_each_segment_follows_those_it_names(
     for position, segment in enumerate(segments):
         assert segment.references <= set(names[:position]), segment.name
     assert {"core", "keep", "acquire"} <= set(names)
+
+
+def test_each_portrait_qualifies_for_exactly_the_library_segments_expected() -> None:
+    segments = library()
+    for client_id, (fields, expected) in CLIENTS.items():
+        payload = Portrait(version=1, as_of=NOW, **fields)
+        member_of: set[str] = set()
+        for segment in segments:  # dependency order: references are decided first
+            if matches(parse_rule(segment.rule), payload, NOW, member_of):
+                member_of.add(segment.name)
+        assert member_of == expected, client_id
 
 
 def test_docs_list_every_library_segment_with_its_exact_rule() -> None:
