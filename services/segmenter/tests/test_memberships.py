@@ -32,6 +32,11 @@ async def transitions(broker: Broker, count: int, timeout_s: float = 20) -> list
     return [(e.client_id, e.event_type.split(".")[1]) for e in events]
 
 
+async def _done(client, progress_url: str) -> dict | None:
+    body = (await client.get(progress_url)).json()
+    return body if body["status"] == "done" else None
+
+
 async def test_clients_enter_and_exit_once_per_real_change_whatever_is_redelivered(
     database_url: str, broker: Broker
 ) -> None:
@@ -53,8 +58,13 @@ async def test_clients_enter_and_exit_once_per_real_change_whatever_is_redeliver
                 "rule": {"all": [{"field": "trade_count", "op": "gte", "value": 1}]},
             },
         )
-        assert created.status_code == 201, created.text
-        assert created.json()["member_count"] == 1  # back-filled: C2
+        assert created.status_code == 202, created.text
+        progress = created.json()["backfill_url"]
+        assert created.headers["location"] == progress
+        done = await eventually(lambda: _done(client, progress), timeout_s=20)
+        assert done["percent"] == 100 and done["entered"] == 1 and done["total"] == 2
+        segment = (await client.get(f"/segments/{created.json()['id']}")).json()
+        assert segment["member_count"] == 1  # back-filled: C2
         assert await transitions(broker, 1) == [("C2", "entered")]
 
         entered = portrait("C1", 2, trade_count=1)

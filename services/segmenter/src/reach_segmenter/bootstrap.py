@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from pathlib import Path
 
 from reach_runtime.service import Runtime, ServiceDefinition
 
+from reach_segmenter.adapters.catalog import CatalogCache
 from reach_segmenter.adapters.segments import preload
-from reach_segmenter.api.routes import router
+from reach_segmenter.api.routes import clients, router
 from reach_segmenter.db.tables import metadata
-from reach_segmenter.handlers.portraits import SUBSCRIPTIONS
-from reach_segmenter.handlers.segments import sweep
+from reach_segmenter.handlers.backfills import run_page, sweep
+from reach_segmenter.handlers.portraits import subscriptions
 from reach_segmenter.settings import SegmenterSettings
 
 log = logging.getLogger(__name__)
@@ -20,16 +22,40 @@ log = logging.getLogger(__name__)
 
 def bootstrap(settings: SegmenterSettings | None = None) -> ServiceDefinition:
     settings = settings or SegmenterSettings()
+    catalogs = CatalogCache()  # one per process, shared by the consumer and the workers
 
     async def sweeper(runtime: Runtime) -> None:
-        """Moves time-relative memberships as the clock passes."""
+        """Moves time-relative memberships as the clock passes, every `sweep_interval_s`."""
         while True:
             await asyncio.sleep(settings.sweep_interval_s)
+            started = time.perf_counter()
             try:
-                async with runtime.uows() as uow:
-                    await sweep(uow=uow)
+                entered, exited = await sweep(
+                    uows=runtime.uows, catalogs=catalogs, page_size=settings.backfill_page_size
+                )
             except Exception:
                 log.exception("segment sweep failed; next one in %ss", settings.sweep_interval_s)
+                continue
+            log.info(
+                "sweep: %s entered, %s exited in %.2fs",
+                entered,
+                exited,
+                time.perf_counter() - started,
+            )
+
+    async def backfiller(runtime: Runtime) -> None:
+        """Works queued back-fill jobs page by page; idle, it polls every `backfill_poll_s`."""
+        while True:
+            try:
+                async with runtime.uows() as uow:
+                    worked = await run_page(
+                        uow=uow, catalogs=catalogs, page_size=settings.backfill_page_size
+                    )
+            except Exception:
+                log.exception("back-fill page failed; retrying")
+                worked = False
+            if not worked:
+                await asyncio.sleep(settings.backfill_poll_s)
 
     return ServiceDefinition(
         name="segmenter",
@@ -37,8 +63,8 @@ def bootstrap(settings: SegmenterSettings | None = None) -> ServiceDefinition:
         settings=settings,
         metadata=metadata,
         migrations=Path(__file__).parent / "db" / "versions",
-        subscriptions=SUBSCRIPTIONS,
-        routers=[router],
-        workers=[sweeper],
+        subscriptions=subscriptions(catalogs),
+        routers=[router, clients],
+        workers=[sweeper, backfiller],
         preload=preload,
     )

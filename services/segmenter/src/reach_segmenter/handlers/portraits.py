@@ -1,18 +1,23 @@
-"""A new portrait version re-evaluates the client in every segment."""
+"""A new portrait version re-evaluates the client only in the segments it can have moved."""
 
 from __future__ import annotations
 
 from reach_contracts import PortraitUpdated
+from reach_runtime.consumer import Subscriptions
 from reach_runtime.uow import UnitOfWork
 
+from reach_segmenter.adapters.catalog import CatalogCache
 from reach_segmenter.adapters.rule_sql import portrait_json
 from reach_segmenter.adapters.segments import SegmentStore
-from reach_segmenter.handlers.membership import reconcile
+from reach_segmenter.handlers.membership import apply_moves
 
 
-async def on_portrait_updated(event: PortraitUpdated, uow: UnitOfWork) -> None:
-    """Store the portrait (older versions are ignored) and re-evaluate the segments that read a
-    field that changed; the others cannot have moved (time-relative ones are swept)."""
+async def on_portrait_updated(
+    event: PortraitUpdated, uow: UnitOfWork, *, catalogs: CatalogCache
+) -> None:
+    """Store the portrait (older versions are ignored), evaluate the segments that read a field
+    that changed, then cascade to the segments that refer to those that moved; the others cannot
+    have moved (time-relative ones are swept)."""
     store = SegmentStore.of(uow)
     known = await store.stored_portrait(event.client_id)
     if known is not None and known.version >= event.payload.version:
@@ -20,11 +25,28 @@ async def on_portrait_updated(event: PortraitUpdated, uow: UnitOfWork) -> None:
     fields = portrait_json(event.payload)
     changed = None if known is None else {k for k, v in fields.items() if known.fields.get(k) != v}
     await store.save_portrait(event.client_id, event.payload.version, fields)
-    for segment in await store.segments():
-        if changed is None or store.fields(segment) & changed:
-            await reconcile(
-                uow, store, segment, event.client_id, event.payload, cause=event.event_id
-            )
+    catalog = await catalogs.current(uow)
+    moves = catalog.moves(
+        event.payload,
+        uow.clock.now(),
+        member_of=await store.member_of(event.client_id),
+        changed=changed,
+    )
+    if moves:
+        await apply_moves(
+            uow,
+            store,
+            event.client_id,
+            moves,
+            cause=event.event_id,
+            portrait_version=event.payload.version,
+        )
 
 
-SUBSCRIPTIONS = {"reach.portraits.v1": {"portrait.updated": on_portrait_updated}}
+def subscriptions(catalogs: CatalogCache) -> Subscriptions:
+    """Topic handlers bound to this process's catalog cache."""
+
+    async def portrait_updated(event: PortraitUpdated, uow: UnitOfWork) -> None:
+        await on_portrait_updated(event, uow, catalogs=catalogs)
+
+    return {"reach.portraits.v1": {"portrait.updated": portrait_updated}}

@@ -1,57 +1,202 @@
-"""Commands on segments: create with back-fill, and the sweep of time-relative segments."""
+"""Commands on segments: create, edit (a new version), archive, preview; each change starts a
+back-fill job that `backfills.run_page` works through."""
 
 from __future__ import annotations
 
 import uuid
 from typing import Any
 
-from reach_runtime.errors import Conflict, Invalid
+from reach_runtime.errors import Conflict, Invalid, NotFound
 from reach_runtime.uow import UnitOfWork
+from sqlalchemy import func, select, update
 
+from reach_segmenter.adapters.catalog import bump, load_catalog
+from reach_segmenter.adapters.rule_sql import rule_clause
 from reach_segmenter.adapters.segments import SegmentStore
-from reach_segmenter.db.tables import SegmentRow
-from reach_segmenter.domain.rules import is_time_relative
+from reach_segmenter.db.tables import BackfillRow, PortraitRow, SegmentRow, SegmentVersionRow
+from reach_segmenter.domain.catalog import Catalog, CycleError, SegmentDef
+from reach_segmenter.domain.rules import Rule, is_time_relative
 from reach_segmenter.domain.segment import parse_rule, rule_json
-from reach_segmenter.handlers.membership import reconcile
 
 
-async def create_segment(*, uow: UnitOfWork, name: str, description: str, rule: Any) -> SegmentRow:
-    """Create a segment and back-fill its members from every known portrait."""
+def _parse(rule: Any) -> Rule:
     try:
-        parsed = parse_rule(rule)
+        return parse_rule(rule)
     except ValueError as error:
         raise Invalid(str(error), field="rule") from error
+
+
+def _references(data: Any, path: str = "rule") -> list[tuple[str, str]]:
+    """(path, name) of every segment reference in a rule's JSON form."""
+    if isinstance(data, dict):
+        if "segment" in data and isinstance(data["segment"], str):
+            return [(f"{path}.segment", data["segment"])]
+        return [r for k, v in data.items() for r in _references(v, f"{path}.{k}")]
+    if isinstance(data, list):
+        return [r for i, v in enumerate(data) for r in _references(v, f"{path}.{i}")]
+    return []
+
+
+def _check_plan(catalog: Catalog, candidate: SegmentDef, rule_data: Any) -> Catalog:
+    """The catalog with `candidate` in it; refuses unknown references and cycles."""
+    for path, name in _references(rule_data):
+        if name not in catalog.by_name and name != candidate.name:
+            raise Invalid(f"no live segment named {name!r}", field=path)
+    others = [s for s in catalog.ordered if s.id != candidate.id]
+    try:
+        return Catalog(catalog.version, [*others, candidate])
+    except CycleError as error:
+        raise Invalid(str(error), field="rule") from error
+
+
+async def _start_backfill(uow: UnitOfWork, segment: SegmentRow, reason: str) -> BackfillRow:
+    """Supersede the segment's running job and queue a pass over every portrait."""
+    now = uow.clock.now()
+    await uow.session.execute(
+        update(BackfillRow)
+        .where(BackfillRow.segment_id == segment.id, BackfillRow.status == "running")
+        .values(status="superseded", updated_at=now, finished_at=now)
+    )
+    total = await uow.session.scalar(select(func.count()).select_from(PortraitRow)) or 0
+    job = BackfillRow(
+        id=str(uuid.uuid4()),
+        segment_id=segment.id,
+        segment_version=segment.version,
+        reason=reason,
+        status="running",
+        total=total,
+        done=0,
+        entered=0,
+        exited=0,
+        after_client_id="",
+        started_at=now,
+        updated_at=now,
+    )
+    uow.session.add(job)
+    return job
+
+
+async def create_segment(
+    *, uow: UnitOfWork, name: str, description: str, rule: Any
+) -> tuple[SegmentRow, BackfillRow]:
+    """Create a segment (version 1) and queue the back-fill of its members."""
+    parsed = _parse(rule)
     store = SegmentStore.of(uow)
     if await store.by_name(name) is not None:
         raise Conflict(f"a segment named {name!r} exists", field="name")
+    segment_id = str(uuid.uuid4())
+    _check_plan(
+        await load_catalog(uow.session),
+        SegmentDef(id=segment_id, name=name, version=1, rule=parsed),
+        rule,
+    )
+    now = uow.clock.now()
     segment = SegmentRow(
-        id=str(uuid.uuid4()),
+        id=segment_id,
         name=name,
         description=description,
         rule=rule_json(parsed),
         time_relative=is_time_relative(parsed),
-        created_at=uow.clock.now(),
+        created_at=now,
+        updated_at=now,
+        version=1,
     )
     uow.session.add(segment)
+    uow.session.add(
+        SegmentVersionRow(
+            segment_id=segment_id,
+            version=1,
+            description=description,
+            rule=segment.rule,
+            created_at=now,
+        )
+    )
     await uow.session.flush()
-    await _evaluate_everyone(uow, store, segment, cause=f"backfill:{segment.id}")
+    await bump(uow.session)
+    job = await _start_backfill(uow, segment, "create")
     await uow.commit()
+    return segment, job
+
+
+async def _live(store: SegmentStore, segment_id: str) -> SegmentRow:
+    segment = await store.segment(segment_id)
+    if segment is None:
+        raise NotFound(f"no segment {segment_id!r}", field="segment_id")
+    if segment.archived_at is not None:
+        raise Conflict(f"segment {segment.name!r} is archived", field="segment_id")
     return segment
 
 
-async def sweep(*, uow: UnitOfWork) -> None:
-    """Re-evaluate time-relative segments at the clock's now (membership moves with time)."""
+async def edit_segment(
+    *, uow: UnitOfWork, segment_id: str, description: str | None, rule: Any
+) -> tuple[SegmentRow, BackfillRow]:
+    """Save a new version of the rule; the back-fill moves only clients whose membership changes."""
+    parsed = _parse(rule)
     store = SegmentStore.of(uow)
-    now = uow.clock.now().isoformat()
-    for segment in await store.segments():
-        if segment.time_relative:
-            await _evaluate_everyone(uow, store, segment, cause=f"sweep:{now}")
+    segment = await _live(store, segment_id)
+    version = segment.version + 1
+    _check_plan(
+        await load_catalog(uow.session),
+        SegmentDef(id=segment.id, name=segment.name, version=version, rule=parsed),
+        rule,
+    )
+    now = uow.clock.now()
+    segment.version = version
+    segment.rule = rule_json(parsed)
+    segment.time_relative = is_time_relative(parsed)
+    segment.updated_at = now
+    if description is not None:
+        segment.description = description
+    uow.session.add(
+        SegmentVersionRow(
+            segment_id=segment.id,
+            version=version,
+            description=segment.description,
+            rule=segment.rule,
+            created_at=now,
+        )
+    )
+    await uow.session.flush()
+    await bump(uow.session)
+    job = await _start_backfill(uow, segment, "edit")
     await uow.commit()
+    return segment, job
 
 
-async def _evaluate_everyone(
-    uow: UnitOfWork, store: SegmentStore, segment: SegmentRow, *, cause: str
-) -> None:
-    clients = [item async for item in store.portraits()]
-    for client_id, portrait in clients:
-        await reconcile(uow, store, segment, client_id, portrait, cause=cause)
+async def archive_segment(*, uow: UnitOfWork, segment_id: str) -> tuple[SegmentRow, BackfillRow]:
+    """Stop evaluating a segment; its members exit (announced) as the archive job runs."""
+    store = SegmentStore.of(uow)
+    segment = await _live(store, segment_id)
+    catalog = await load_catalog(uow.session)
+    users = sorted(s.name for s in catalog.dependents.get(segment.name, ()))
+    if users:
+        raise Conflict(
+            f"segment {segment.name!r} is referred to by {', '.join(users)}; edit or archive those first",
+            field="segment_id",
+        )
+    now = uow.clock.now()
+    segment.archived_at = now
+    segment.updated_at = now
+    await uow.session.flush()
+    await bump(uow.session)
+    job = await _start_backfill(uow, segment, "archive")
+    await uow.commit()
+    return segment, job
+
+
+async def preview(*, uow: UnitOfWork, rule: Any) -> tuple[int, int]:
+    """(matching, total): how many stored portraits the rule selects now, without saving it."""
+    parsed = _parse(rule)
+    catalog = await load_catalog(uow.session)
+    for path, name in _references(rule):
+        if name not in catalog.by_name:
+            raise Invalid(f"no live segment named {name!r}", field=path)
+    clause = rule_clause(
+        parsed,
+        dialect=uow.session.bind.dialect.name,
+        now=uow.clock.now(),
+        segment_ids=catalog.ids_by_name(),
+    )
+    matching = await uow.session.scalar(select(func.count()).select_from(PortraitRow).where(clause))
+    total = await uow.session.scalar(select(func.count()).select_from(PortraitRow))
+    return matching or 0, total or 0

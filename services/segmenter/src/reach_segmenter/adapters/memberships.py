@@ -1,0 +1,150 @@
+"""Membership rows and their history, written so that concurrent writers never double a move.
+
+Entries are inserted with ON CONFLICT DO NOTHING and exits deleted with RETURNING: a move is
+announced only for the rows this transaction actually changed, whoever else raced for them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from typing import Any
+
+from reach_runtime.db import UTCDateTime
+from sqlalchemy import ColumnElement, delete, exists, func, insert, literal, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from reach_segmenter.db.tables import MembershipChangeRow, MembershipRow, PortraitRow
+
+memberships = MembershipRow.__table__
+history = MembershipChangeRow.__table__
+Scope = Callable[[Any], ColumnElement[bool]]  # client-id column -> which clients a pass covers
+
+
+def _insert(session: AsyncSession):
+    return postgresql.insert if session.bind.dialect.name == "postgresql" else sqlite.insert
+
+
+async def enter(
+    session: AsyncSession, segment_id: str, client_ids: Sequence[str], at: datetime
+) -> list[str]:
+    """Make clients members; returns those that were not members before."""
+    if not client_ids:
+        return []
+    statement = (
+        _insert(session)(memberships)
+        .values([{"segment_id": segment_id, "client_id": c, "entered_at": at} for c in client_ids])
+        .on_conflict_do_nothing()
+        .returning(memberships.c.client_id)
+    )
+    return list(await session.scalars(statement))
+
+
+async def leave(session: AsyncSession, segment_id: str, client_ids: Sequence[str]) -> list[str]:
+    """End memberships; returns the clients that were members."""
+    if not client_ids:
+        return []
+    statement = (
+        delete(memberships)
+        .where(memberships.c.segment_id == segment_id, memberships.c.client_id.in_(client_ids))
+        .returning(memberships.c.client_id)
+    )
+    return list(await session.scalars(statement))
+
+
+async def enter_matching(
+    session: AsyncSession, segment_id: str, rule: ColumnElement[bool], scope: Scope, at: datetime
+) -> list[str]:
+    """Insert a membership for every portrait in scope that the rule selects and is not a member."""
+    member = exists().where(
+        memberships.c.segment_id == segment_id, memberships.c.client_id == PortraitRow.client_id
+    )
+    chosen = select(literal(segment_id), PortraitRow.client_id, literal(at, UTCDateTime())).where(
+        scope(PortraitRow.client_id), rule, ~member
+    )
+    statement = (
+        _insert(session)(memberships)
+        .from_select(["segment_id", "client_id", "entered_at"], chosen)
+        .on_conflict_do_nothing()
+        .returning(memberships.c.client_id)
+    )
+    return list(await session.scalars(statement))
+
+
+async def leave_unmatching(
+    session: AsyncSession, segment_id: str, rule: ColumnElement[bool], scope: Scope
+) -> list[str]:
+    """Delete every membership in scope whose portrait the rule no longer selects (or is gone)."""
+    still = exists(select(literal(1)).where(PortraitRow.client_id == memberships.c.client_id, rule))
+    statement = (
+        delete(memberships)
+        .where(memberships.c.segment_id == segment_id, scope(memberships.c.client_id), ~still)
+        .returning(memberships.c.client_id)
+    )
+    return list(await session.scalars(statement))
+
+
+async def record(session: AsyncSession, changes: list[dict[str, Any]]) -> None:
+    """Append to the membership history."""
+    if changes:
+        await session.execute(insert(history), changes)
+
+
+async def members_of(session: AsyncSession, client_ids: Sequence[str]) -> dict[str, set[str]]:
+    """client id -> ids of the segments it belongs to."""
+    found: dict[str, set[str]] = {c: set() for c in client_ids}
+    for start in range(0, len(client_ids), 500):
+        rows = await session.execute(
+            select(memberships.c.client_id, memberships.c.segment_id).where(
+                memberships.c.client_id.in_(client_ids[start : start + 500])
+            )
+        )
+        for client_id, segment_id in rows:
+            found[client_id].add(segment_id)
+    return found
+
+
+async def page(
+    session: AsyncSession, segment_id: str, *, after: str | None, limit: int
+) -> list[MembershipRow]:
+    query = select(MembershipRow).where(MembershipRow.segment_id == segment_id)
+    if after:
+        query = query.where(MembershipRow.client_id > after)
+    return list(await session.scalars(query.order_by(MembershipRow.client_id).limit(limit)))
+
+
+async def count(session: AsyncSession, segment_id: str) -> int:
+    query = (
+        select(func.count()).select_from(memberships).where(memberships.c.segment_id == segment_id)
+    )
+    return await session.scalar(query) or 0
+
+
+async def client_history(
+    session: AsyncSession, client_id: str, *, limit: int
+) -> list[MembershipChangeRow]:
+    query = (
+        select(MembershipChangeRow)
+        .where(MembershipChangeRow.client_id == client_id)
+        .order_by(MembershipChangeRow.at.desc(), MembershipChangeRow.id.desc())
+        .limit(limit)
+    )
+    return list(await session.scalars(query))
+
+
+async def changes_by_day(session: AsyncSession, segment_id: str) -> list[tuple[str, str, int]]:
+    """(UTC day as YYYY-MM-DD, entered | exited, how many) over the segment's whole history."""
+    at = history.c.at
+    day = (
+        func.date(func.timezone("UTC", at))
+        if session.bind.dialect.name == "postgresql"
+        else func.date(at)  # SQLite keeps UTC text
+    )
+    rows = await session.execute(
+        select(day, history.c.change, func.count())
+        .where(history.c.segment_id == segment_id)
+        .group_by(day, history.c.change)
+        .order_by(day)
+    )
+    return [(str(d), change, n) for d, change, n in rows]
