@@ -3,16 +3,26 @@ scripts and the linter, the catalogue, import and export, previews."""
 
 from __future__ import annotations
 
+import uuid
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
 import pytest
 from reach_campaign.bootstrap import bootstrap
 from reach_campaign.settings import CampaignSettings
+from reach_contracts import (
+    Portrait,
+    PortraitUpdated,
+    SegmentEntered,
+    SegmentMembershipChange,
+    decode,
+)
 from reach_runtime.stack import Broker
-from reach_runtime.testing import running
+from reach_runtime.testing import eventually, running
 
 pytestmark = pytest.mark.kafka
+NOW = datetime(2026, 11, 24, 2, 0, tzinfo=UTC)
 FUND = {
     "id": "F006011",
     "name": "稳健债券基金 A",
@@ -240,3 +250,111 @@ async def test_write_routes_refuse_a_request_that_does_not_say_who_is_acting(
             (["header", "X-Reach-Actor"], "say who is acting: X-Reach-Actor")
         ]
         assert (await http.get("/catalogue")).status_code == 200
+
+
+def portrait(client_id: str, version: int, **fields: Any) -> PortraitUpdated:
+    return PortraitUpdated(
+        event_id=f"prt-{client_id}-{version}",
+        occurred_at=NOW,
+        client_id=client_id,
+        payload=Portrait(version=version, as_of=NOW, **fields),
+    )
+
+
+def entered(client_id: str, segment_id: str, n: int = 1) -> SegmentEntered:
+    return SegmentEntered(
+        event_id=f"seg-{segment_id}-{client_id}-{n}",
+        occurred_at=NOW,
+        client_id=client_id,
+        payload=SegmentMembershipChange(segment_id=segment_id, segment_name=segment_id.lower()),
+    )
+
+
+async def test_a_live_campaign_sends_its_approved_words_to_clients_in_its_audience_only(
+    sqlite_url: str, broker: Broker
+) -> None:
+    await broker.publish(
+        "reach.portraits.v1",
+        portrait("C1", 1, risk_level="C3", advisor_id="ADV7"),
+        portrait("C1", 2, risk_level="C3", advisor_id="ADV9"),
+        portrait("C1", 1, risk_level="C1", advisor_id="ADV1"),  # late: ignored
+    )
+    async with running(bootstrap(settings(sqlite_url, broker))) as (runtime, http):
+        await eventually(lambda: runtime.consumer.caught_up)
+        await http.post("/catalogue", json=FUND, headers=as_("ann"))
+        script = await approved_script(
+            http, body="{client_id}您好，您的顾问{advisor_id}为您推荐稳健债券基金A。回T退订"
+        )
+        campaign = (
+            await http.post(
+                "/campaigns", json=spec("bond fund", script_id=script["id"]), headers=as_("ann")
+            )
+        ).json()
+        await http.post(f"/campaigns/{campaign['id']}/submit", headers=as_("ann"))
+        assert (
+            await http.post(f"/campaigns/{campaign['id']}/approve", headers=as_("bob"))
+        ).status_code == 200
+
+        trace_id = uuid.uuid4().hex
+        await broker.publish("reach.segment-memberships.v1", entered("C2", "SEG-loss-care"))
+        await broker.publish(
+            "reach.segment-memberships.v1",
+            entered("C1", "SEG-near-bar"),
+            entered("C2", "SEG-near-bar"),  # excluded: in loss care
+            headers=[("traceparent", f"00-{trace_id}-{uuid.uuid4().hex[:16]}-01".encode())],
+        )
+        records = await broker.read("reach.outreach.v1", until=lambda r: len(r) >= 1)
+        assert len(records) == 1
+        sent = decode("reach.outreach.v1", records[0].value)
+        assert (sent.client_id, sent.event_type) == ("C1", "outreach.requested")
+        assert sent.payload.body.startswith("{client_id}您好，您的顾问{advisor_id}")
+        assert sent.payload.variables == {"client_id": "C1", "advisor_id": "ADV9"}
+        assert (sent.payload.channel, sent.payload.purpose, sent.payload.variant) == (
+            "sms",
+            "marketing",
+            "A",
+        )
+        assert dict(records[0].headers)["traceparent"].decode().split("-")[1] == trace_id
+
+        preview = await http.post(
+            f"/scripts/{script['id']}/versions/1/preview", json={"client_id": "C1"}
+        )
+        assert preview.json()["body"] == "C1您好，您的顾问ADV9为您推荐稳健债券基金A。回T退订"
+
+
+async def test_a_preview_names_the_variable_a_client_portrait_cannot_fill(
+    sqlite_url: str, broker: Broker
+) -> None:
+    await broker.publish("reach.portraits.v1", portrait("C1", 1, risk_level="C3"))
+    async with running(bootstrap(settings(sqlite_url, broker))) as (runtime, http):
+        await eventually(lambda: runtime.consumer.caught_up)
+        created = await http.post(
+            "/scripts",
+            json={
+                "name": "thanks",
+                "channel": "email",
+                "purpose": "service",
+                "subject": "谢谢 {client_id}",
+                "body": "您的顾问{advisor_id}感谢您的信任（{segment}）。",
+            },
+            headers=as_("ann"),
+        )
+        url = f"/scripts/{created.json()['id']}/versions/1/preview"
+        missing = await http.post(url, json={"client_id": "C1", "variables": {"segment": "首笔"}})
+        assert missing.status_code == 422
+        assert located(missing) == [
+            (
+                ["body", "variables", "advisor_id"],
+                "no value for placeholder {advisor_id} for client 'C1'",
+            )
+        ]
+        filled = await http.post(
+            url, json={"client_id": "C1", "variables": {"segment": "首笔", "advisor_id": "王经理"}}
+        )
+        assert filled.json() == {
+            "client_id": "C1",
+            "subject": "谢谢 C1",
+            "body": "您的顾问王经理感谢您的信任（首笔）。",
+        }
+        unknown = await http.post(url, json={"client_id": "C404"})
+        assert unknown.status_code == 404
