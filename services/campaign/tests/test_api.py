@@ -358,3 +358,194 @@ async def test_a_preview_names_the_variable_a_client_portrait_cannot_fill(
         }
         unknown = await http.post(url, json={"client_id": "C404"})
         assert unknown.status_code == 404
+
+
+async def test_the_linter_refuses_a_promise_of_returns_quoting_it_and_where_it_is(
+    database_url: str, broker: Broker
+) -> None:
+    async with running(bootstrap(settings(database_url, broker))) as (_, http):
+        words = "本产品保本，年化收益率8%。回T退订"
+        created = await http.post(
+            "/scripts",
+            json={"name": "bad", "channel": "sms", "purpose": "marketing", "body": words},
+            headers=as_("ann"),
+        )
+        assert created.status_code == 201  # a draft may be wrong; it cannot be submitted
+        findings = created.json()["versions"][0]["findings"]
+        assert [(f["rule"], f["start"], f["text"]) for f in findings] == [
+            ("promise", 3, "保本"),
+            ("return_forecast", 6, "年化收益率8%"),
+        ]
+        url = f"/scripts/{created.json()['id']}"
+        refused = await http.post(f"{url}/versions/1/submit", headers=as_("ann"))
+        assert refused.status_code == 422
+        assert "body[3]: promises capital or returns: 「保本」" in refused.text
+
+        fixed = await http.post(
+            f"{url}/versions", json={"body": "稳健债券基金A开放申购。回T退订"}, headers=as_("ann")
+        )
+        assert (fixed.json()["version"], fixed.json()["findings"]) == (2, [])
+        assert (await http.get(f"{url}/versions/1")).json()["body"] == words
+        await http.post(f"{url}/versions/2/submit", headers=as_("ann"))
+        assert (await http.post(f"{url}/versions/2/approve", headers=as_("ann"))).status_code == 403
+        approved = await http.post(f"{url}/versions/2/approve", headers=as_("bob"))
+        assert (approved.json()["status"], approved.json()["reviewed_by"]) == ("approved", "bob")
+        again = await http.post(f"{url}/versions/2/submit", headers=as_("ann"))
+        assert again.status_code == 409  # an approved version is final
+
+        no_opt_out = await http.post(
+            "/scripts/lint",
+            json={"channel": "sms", "purpose": "marketing", "body": "新基金上线"},
+        )
+        assert [f["rule"] for f in no_opt_out.json()] == ["sms_opt_out"]
+        log = (await http.get("/audit", params={"entity_type": "script_version"})).json()
+        assert [(e["entity_id"].split("/")[1], e["action"], e["actor"]) for e in log] == [
+            ("1", "create", "ann"),
+            ("2", "create", "ann"),
+            ("2", "submit", "ann"),
+            ("2", "approve", "bob"),
+        ]
+
+
+async def test_a_campaign_document_that_does_not_hold_together_is_refused_naming_each_field(
+    database_url: str, broker: Broker
+) -> None:
+    async with running(bootstrap(settings(database_url, broker))) as (_, http):
+        await http.post("/catalogue", json=FUND, headers=as_("ann"))
+        script = await approved_script(http)
+        bad = spec("c", script_id=script["id"])
+        bad["goal"] = {"primary_event": "trade.cancelled"}
+        bad["scene"] = {"kind": "full_moon"}
+        bad["evaluation"] = {"holdout_percent": 80}
+        response = await http.post("/campaigns", json=bad, headers=as_("ann"))
+        assert response.status_code == 422
+        assert {tuple(loc) for loc, _ in located(response)} == {
+            ("body", "goal", "primary_event"),
+            ("body", "scene"),
+            ("body", "evaluation", "holdout_percent"),
+        }
+
+        two_channels = spec("c", script_id=script["id"])
+        two_channels["touchpoint"] = {"channels": ["sms", "email"]}
+        response = await http.post("/campaigns", json=two_channels, headers=as_("ann"))
+        assert located(response) == [
+            (["body", "touchpoint", "channels", 1], "no script variant for email")
+        ]
+
+        unknown = spec("c", script_id="no-such-script")
+        response = await http.post("/campaigns", json=unknown, headers=as_("ann"))
+        assert located(response) == [
+            (["body", "script", "variants", "0", "script_id"], "no script 'no-such-script'")
+        ]
+        no_item = spec("c", script_id=script["id"], item_id=None)
+        response = await http.post("/campaigns", json=no_item, headers=as_("ann"))
+        assert located(response)[0][0] == ["body", "service", "item_id"]
+
+        draft = await http.post(
+            "/scripts",
+            json={
+                "name": "draft words",
+                "channel": "sms",
+                "purpose": "marketing",
+                "body": "新品。回T退订",
+            },
+            headers=as_("ann"),
+        )
+        campaign = await http.post(
+            "/campaigns", json=spec("c", script_id=draft.json()["id"]), headers=as_("ann")
+        )
+        assert campaign.status_code == 201  # a draft may point at a draft script
+        submitted = await http.post(
+            f"/campaigns/{campaign.json()['id']}/submit", headers=as_("ann")
+        )
+        assert submitted.status_code == 422
+        assert located(submitted)[0][0] == ["body", "script", "variants", "0", "version"]
+        assert "must be approved first" in located(submitted)[0][1]
+
+
+async def test_the_catalogue_keeps_products_with_their_risk_level_and_audits_every_change(
+    database_url: str, broker: Broker
+) -> None:
+    async with running(bootstrap(settings(database_url, broker))) as (_, http):
+        unrated = {k: v for k, v in FUND.items() if k != "risk_level"}
+        response = await http.post("/catalogue", json=unrated, headers=as_("ann"))
+        assert located(response) == [
+            (["body", "risk_level"], "Value error, a product needs its risk level (R1-R5)")
+        ]
+        assert (await http.post("/catalogue", json=FUND, headers=as_("ann"))).status_code == 201
+        assert (await http.post("/catalogue", json=FUND, headers=as_("ann"))).status_code == 409
+        birthday = {"id": "CARE-birthday", "name": "生日祝福", "kind": "care", "purpose": "care"}
+        assert (await http.post("/catalogue", json=birthday, headers=as_("ann"))).status_code == 201
+
+        changed = {k: v for k, v in FUND.items() if k != "id"} | {
+            "risk_level": "R3",
+            "eligibility": {"qualifications": ["star_market"], "min_client_risk_level": "C3"},
+        }
+        put = await http.put("/catalogue/F006011", json=changed, headers=as_("bob"))
+        assert put.json()["risk_level"] == "R3"
+        assert put.json()["eligibility"]["qualifications"] == ["star_market"]
+        retired = await http.delete("/catalogue/F006011", headers=as_("bob"))
+        assert retired.json()["active"] is False
+        active = (await http.get("/catalogue", params={"active": True})).json()
+        assert [i["id"] for i in active] == ["CARE-birthday"]
+        products = (await http.get("/catalogue", params={"kind": "product"})).json()
+        assert [i["id"] for i in products] == ["F006011"]
+
+        log = (await http.get("/audit", params={"entity_id": "F006011"})).json()
+        assert [(e["action"], e["actor"]) for e in log] == [
+            ("create", "ann"),
+            ("edit", "bob"),
+            ("retire", "bob"),
+        ]
+        assert (log[1]["before"]["risk_level"], log[1]["after"]["risk_level"]) == ("R2", "R3")
+        assert (log[2]["before"]["active"], log[2]["after"]["active"]) == (True, False)
+
+
+async def test_a_campaign_exported_as_yaml_or_json_imports_as_a_new_draft(
+    database_url: str, broker: Broker
+) -> None:
+    async with running(bootstrap(settings(database_url, broker))) as (_, http):
+        await http.post("/catalogue", json=FUND, headers=as_("ann"))
+        script = await approved_script(http)
+        original = (
+            await http.post(
+                "/campaigns", json=spec("原版", script_id=script["id"]), headers=as_("ann")
+            )
+        ).json()
+        exported = await http.get(f"/campaigns/{original['id']}/export", params={"format": "yaml"})
+        assert exported.headers["content-type"].startswith("application/yaml")
+        assert "name: 原版" in exported.text
+        document = exported.text.replace("name: 原版", "name: 副本")
+        imported = await http.post(
+            "/campaigns/import",
+            content=document.encode(),
+            headers=as_("bob") | {"Content-Type": "application/yaml"},
+        )
+        assert imported.status_code == 201, imported.text
+        copy = imported.json()
+        assert (copy["status"], copy["created_by"], copy["name"]) == ("draft", "bob", "副本")
+        assert copy["latest"]["spec"] == original["latest"]["spec"] | {"name": "副本"}
+
+        as_json = await http.get(f"/campaigns/{original['id']}/export")
+        again = await http.post(
+            "/campaigns/import",
+            content=as_json.text.replace("原版", "第三").encode(),
+            headers=as_("bob") | {"Content-Type": "application/json"},
+        )
+        assert again.json()["latest"]["spec"]["goal"] == original["latest"]["spec"]["goal"]
+
+        broken = document.replace("holdout_percent: 0", "holdout_percent: 90")
+        refused = await http.post(
+            "/campaigns/import",
+            content=broken.replace("副本", "第四").encode(),
+            headers=as_("bob") | {"Content-Type": "application/yaml"},
+        )
+        assert refused.status_code == 422
+        assert located(refused)[0][0] == ["body", "evaluation", "holdout_percent"]
+        unreadable = await http.post(
+            "/campaigns/import",
+            content=b"name: [unclosed",
+            headers=as_("bob") | {"Content-Type": "application/yaml"},
+        )
+        assert unreadable.status_code == 422
+        assert located(unreadable)[0][0] == ["body"]
