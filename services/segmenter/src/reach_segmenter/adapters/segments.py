@@ -99,11 +99,7 @@ class SegmentStore:
         return await self.session.scalar(
             select(BackfillRow)
             .where(BackfillRow.segment_id == segment_id)
-            .order_by(
-                BackfillRow.status == "superseded",
-                BackfillRow.started_at.desc(),
-                BackfillRow.segment_version.desc(),
-            )
+            .order_by(BackfillRow.number.desc())
             .limit(1)
         )
 

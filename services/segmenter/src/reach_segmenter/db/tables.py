@@ -8,7 +8,17 @@ from datetime import datetime
 from typing import Any
 
 from reach_runtime.db import UTCDateTime, new_metadata
-from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -105,12 +115,16 @@ class BackfillRow(Base):
     """A pass over every portrait for one segment version (or its archive), page by page."""
 
     __tablename__ = "backfills"
-    __table_args__ = (Index("ix_backfills_status", "status"),)
+    __table_args__ = (
+        Index("ix_backfills_status", "status"),
+        UniqueConstraint("segment_id", "number", name="uq_backfills_segment_id_number"),
+    )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     segment_id: Mapped[str] = mapped_column(
-        String(36), ForeignKey("segments.id", ondelete="CASCADE"), nullable=False, index=True
+        String(36), ForeignKey("segments.id", ondelete="CASCADE"), nullable=False
     )
+    number: Mapped[int] = mapped_column(Integer, nullable=False)  # 1, 2, … per segment
     segment_version: Mapped[int] = mapped_column(Integer, nullable=False)
     reason: Mapped[str] = mapped_column(String(16), nullable=False)  # create | edit | archive
     status: Mapped[str] = mapped_column(String(16), nullable=False)  # running | done | superseded

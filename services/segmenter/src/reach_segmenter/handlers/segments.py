@@ -58,9 +58,13 @@ async def _start_backfill(uow: UnitOfWork, segment: SegmentRow, reason: str) -> 
         .values(status="superseded", updated_at=now, finished_at=now)
     )
     total = await uow.session.scalar(select(func.count()).select_from(PortraitRow)) or 0
+    last = await uow.session.scalar(
+        select(func.max(BackfillRow.number)).where(BackfillRow.segment_id == segment.id)
+    )
     job = BackfillRow(
         id=str(uuid.uuid4()),
         segment_id=segment.id,
+        number=(last or 0) + 1,
         segment_version=segment.version,
         reason=reason,
         status="running",

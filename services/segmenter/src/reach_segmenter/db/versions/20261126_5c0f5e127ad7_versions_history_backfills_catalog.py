@@ -35,6 +35,7 @@ def upgrade() -> None:
         "backfills",
         sa.Column("id", sa.String(length=36), nullable=False),
         sa.Column("segment_id", sa.String(length=36), nullable=False),
+        sa.Column("number", sa.Integer(), nullable=False),
         sa.Column("segment_version", sa.Integer(), nullable=False),
         sa.Column("reason", sa.String(length=16), nullable=False),
         sa.Column("status", sa.String(length=16), nullable=False),
@@ -53,9 +54,9 @@ def upgrade() -> None:
             ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_backfills")),
+        sa.UniqueConstraint("segment_id", "number", name="uq_backfills_segment_id_number"),
     )
     with op.batch_alter_table("backfills", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_backfills_segment_id"), ["segment_id"], unique=False)
         batch_op.create_index("ix_backfills_status", ["status"], unique=False)
 
     op.create_table(
@@ -171,7 +172,6 @@ def downgrade() -> None:
     op.drop_table("membership_history")
     with op.batch_alter_table("backfills", schema=None) as batch_op:
         batch_op.drop_index("ix_backfills_status")
-        batch_op.drop_index(batch_op.f("ix_backfills_segment_id"))
 
     op.drop_table("backfills")
     op.drop_table("segment_catalog")
