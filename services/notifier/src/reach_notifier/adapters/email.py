@@ -10,7 +10,9 @@ from reach_notifier.domain.channels import ChannelError, Message
 
 
 class SmtpEmail:
-    contact_field = "email"
+    # SMTP servers do not de-duplicate by Message-ID: a send interrupted by a crash is not
+    # repeated blindly.
+    accepts_idempotency_key = False
 
     def __init__(self, *, host: str, port: int, sender: str, timeout_s: float = 10) -> None:
         self._host, self._port, self._sender, self._timeout = host, port, sender, timeout_s
@@ -27,6 +29,12 @@ class SmtpEmail:
             await aiosmtplib.send(mail, hostname=self._host, port=self._port, timeout=self._timeout)
         except aiosmtplib.SMTPRecipientsRefused as error:
             raise ChannelError(f"recipient refused: {error}", retryable=False) from error
+        except (aiosmtplib.SMTPConnectError, aiosmtplib.SMTPConnectTimeoutError) as error:
+            raise ChannelError(f"smtp unreachable: {error!r}", retryable=True) from error
+        except aiosmtplib.SMTPResponseException as error:
+            raise ChannelError(
+                f"smtp {error.code}: {error.message}", retryable=400 <= error.code < 500
+            ) from error
         except (aiosmtplib.SMTPException, OSError) as error:
-            raise ChannelError(f"smtp failed: {error!r}", retryable=True) from error
+            raise ChannelError(f"smtp failed: {error!r}", retryable=True, ambiguous=True) from error
         return message_id

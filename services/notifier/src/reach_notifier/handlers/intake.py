@@ -2,29 +2,40 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 from reach_contracts import (
     AccountConsentChanged,
     AccountContactChanged,
-    DeliverySuppressed,
-    DeliverySuppressedPayload,
+    AccountOpened,
     OutreachRequested,
 )
-from reach_runtime.ids import derived_id
 from reach_runtime.telemetry import current_trace_headers
 from reach_runtime.uow import UnitOfWork
 
 from reach_notifier.db.tables import ConsentRow, ContactRow, SendRow
-from reach_notifier.domain.rendering import render
+from reach_notifier.domain.policy import Script
+from reach_notifier.domain.rendering import SmsStyle
+from reach_notifier.handlers.routing import route
 
-DELIVERIES_TOPIC = "reach.deliveries.v1"
+
+async def _contact(uow: UnitOfWork, client_id: str, occurred_at) -> ContactRow:
+    row = await uow.session.get(ContactRow, client_id)
+    if row is None:
+        row = ContactRow(client_id=client_id, updated_at=occurred_at)
+        uow.session.add(row)
+    return row
+
+
+async def on_account_opened(event: AccountOpened, uow: UnitOfWork) -> None:
+    """The client's advisor receives the client's call tasks."""
+    row = await _contact(uow, event.client_id, event.occurred_at)
+    row.advisor_id = event.payload.advisor_id
 
 
 async def on_contact_changed(event: AccountContactChanged, uow: UnitOfWork) -> None:
     """Fields given replace the old ones; fields left out are kept."""
-    row = await uow.session.get(ContactRow, event.client_id)
-    if row is None:
-        row = ContactRow(client_id=event.client_id, updated_at=event.occurred_at)
-        uow.session.add(row)
+    row = await _contact(uow, event.client_id, event.occurred_at)
     for name in ("email", "phone", "wechat_openid"):
         value = getattr(event.payload, name)
         if value is not None:
@@ -32,89 +43,85 @@ async def on_contact_changed(event: AccountContactChanged, uow: UnitOfWork) -> N
     row.updated_at = event.occurred_at
 
 
-async def on_consent_changed(event: AccountConsentChanged, uow: UnitOfWork) -> None:
-    """The latest decision by occurred_at wins; an older one arriving late is ignored."""
-    p = event.payload
-    row = await uow.session.get(ConsentRow, (event.client_id, str(p.channel), str(p.purpose)))
+async def record_consent(
+    uow: UnitOfWork, *, client_id: str, channel: str, purpose: str, granted: bool, source: str, at
+) -> bool:
+    """The latest decision by time wins; returns False when an older one arrived late."""
+    row = await uow.session.get(ConsentRow, (client_id, channel, purpose))
     if row is None:
         uow.session.add(
             ConsentRow(
-                client_id=event.client_id,
-                channel=str(p.channel),
-                purpose=str(p.purpose),
-                granted=p.granted,
-                source=p.source,
-                changed_at=event.occurred_at,
+                client_id=client_id,
+                channel=channel,
+                purpose=purpose,
+                granted=granted,
+                source=source,
+                changed_at=at,
             )
         )
-    elif event.occurred_at >= row.changed_at:
-        row.granted, row.source, row.changed_at = p.granted, p.source, event.occurred_at
+        return True
+    if at < row.changed_at:
+        return False
+    row.granted, row.source, row.changed_at = granted, source, at
+    return True
 
 
-async def on_outreach_requested(event: OutreachRequested, uow: UnitOfWork) -> None:
-    """Accept each idempotency key once: queue it for sending, or suppress it with the reason."""
+async def on_consent_changed(event: AccountConsentChanged, uow: UnitOfWork) -> None:
+    p = event.payload
+    await record_consent(
+        uow,
+        client_id=event.client_id,
+        channel=str(p.channel),
+        purpose=str(p.purpose),
+        granted=p.granted,
+        source=p.source,
+        at=event.occurred_at,
+    )
+
+
+async def on_outreach_requested(
+    event: OutreachRequested, uow: UnitOfWork, *, sms: SmsStyle
+) -> None:
+    """Accept each idempotency key once: queue it on the first possible channel in the
+    campaign's order, or record why not (suppressed, or failed to render)."""
     p = event.payload
     if await uow.session.get(SendRow, p.idempotency_key) is not None:
         return
     now = uow.clock.now()
-    reason = await _refusal(uow, event)
-    try:
-        body = render(p.body, p.variables)
-        subject = render(p.subject, p.variables) if p.subject else None
-    except ValueError as error:
-        reason, body, subject = reason or f"template: {error}", p.body, p.subject
-    uow.session.add(
-        SendRow(
-            idempotency_key=p.idempotency_key,
-            client_id=event.client_id,
-            campaign_id=p.campaign_id,
-            channel=str(p.channel),
-            purpose=str(p.purpose),
-            subject=subject,
-            body=body,
-            status="suppressed" if reason else "pending",
-            attempts=0,
-            last_error=reason,
-            trace=[list(h) for h in current_trace_headers()],
-            created_at=now,
-            next_attempt_at=now,
-        )
+    send = SendRow(
+        idempotency_key=p.idempotency_key,
+        client_id=event.client_id,
+        campaign_id=p.campaign_id,
+        channel=str(p.channel),
+        purpose=str(p.purpose),
+        subject=p.subject[:200]
+        if p.subject
+        else None,  # the script's; the rendered one replaces it
+        body=p.body,
+        status="pending",
+        attempts=0,
+        parts=1,
+        fallbacks=[],
+        variables=dict(p.variables),
+        trace=[list(h) for h in current_trace_headers()],
+        created_at=now,
+        next_attempt_at=now,
     )
-    if reason:
-        uow.emit(
-            DELIVERIES_TOPIC,
-            DeliverySuppressed(
-                event_id=derived_id("delivery.suppressed", p.idempotency_key),
-                occurred_at=now,
-                client_id=event.client_id,
-                payload=DeliverySuppressedPayload(
-                    idempotency_key=p.idempotency_key,
-                    campaign_id=p.campaign_id,
-                    channel=p.channel,
-                    reason=reason,
-                ),
-            ),
-        )
+    uow.session.add(send)
+    scripts = [
+        Script(str(p.channel), p.subject, p.body, p.script_version),
+        *(Script(str(f.channel), f.subject, f.body, f.script_version) for f in p.fallbacks),
+    ]
+    await route(uow, send, scripts, sms=sms)
 
 
-async def _refusal(uow: UnitOfWork, event: OutreachRequested) -> str | None:
-    """Why this outreach must not go out, or None. Consent is assumed at account opening
-    unless withdrawn; a channel needs an address."""
-    p = event.payload
-    consent = await uow.session.get(ConsentRow, (event.client_id, str(p.channel), str(p.purpose)))
-    if consent is not None and not consent.granted:
-        return f"consent withdrawn for {p.channel} {p.purpose} ({consent.source})"
-    contact = await uow.session.get(ContactRow, event.client_id)
-    field = {"email": "email", "sms": "phone", "wechat": "wechat_openid"}.get(str(p.channel))
-    if field and (contact is None or getattr(contact, field) is None):
-        return f"no {field} on file"
-    return None
-
-
-SUBSCRIPTIONS = {
-    "accounts.events.v1": {
-        "account.contact_changed": on_contact_changed,
-        "account.consent_changed": on_consent_changed,
-    },
-    "reach.outreach.v1": {"outreach.requested": on_outreach_requested},
-}
+def subscriptions(*, sms: SmsStyle):
+    """What the notifier consumes, and the handler of each event type."""
+    return {
+        "accounts.events.v1": {
+            "account.opened": on_account_opened,
+            "account.contact_changed": on_contact_changed,
+            "account.consent_changed": on_consent_changed,
+        },
+        "reach.outreach.v1": {"outreach.requested": partial(on_outreach_requested, sms=sms)},
+    }

@@ -7,8 +7,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict
-from reach_runtime.errors import NotFound
-from reach_runtime.http import Session
+from reach_runtime.errors import Conflict, NotFound
+from reach_runtime.http import Session, Uow
 from sqlalchemy import select
 
 from reach_notifier.db.tables import SendRow
@@ -30,6 +30,10 @@ class SendOut(BaseModel):
     body: str
     last_error: str | None
     provider_message_id: str | None
+    receipt: str | None
+    skipped_channels: str | None
+    parts: int
+    script_version: str | None
     created_at: datetime
     sent_at: datetime | None
 
@@ -39,7 +43,7 @@ async def list_sends(
     session: Session,
     client_id: Annotated[str | None, Query(max_length=64)] = None,
     status: Annotated[
-        str | None, Query(pattern="^(pending|sending|sent|failed|suppressed)$")
+        str | None, Query(pattern="^(pending|sending|sent|failed|suppressed|unknown)$")
     ] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> list[SendRow]:
@@ -56,4 +60,20 @@ async def get_send(idempotency_key: str, session: Session) -> SendRow:
     send = await session.get(SendRow, idempotency_key)
     if send is None:
         raise NotFound(f"no send {idempotency_key!r}", field="idempotency_key")
+    return send
+
+
+@router.post(
+    "/{idempotency_key}/retry",
+    response_model=SendOut,
+    summary="Send an 'unknown' send again, once a person checked the provider does not have it",
+)
+async def retry_unknown(idempotency_key: str, uow: Uow) -> SendRow:
+    send = await uow.session.get(SendRow, idempotency_key)
+    if send is None:
+        raise NotFound(f"no send {idempotency_key!r}", field="idempotency_key")
+    if send.status != "unknown":
+        raise Conflict(f"the send is {send.status}, not unknown", field="idempotency_key")
+    send.status, send.next_attempt_at = "pending", uow.clock.now()
+    await uow.commit()
     return send

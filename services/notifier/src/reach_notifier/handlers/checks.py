@@ -1,0 +1,40 @@
+"""What the notifier knows about a client when deciding a channel: addresses and consents."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from reach_runtime.uow import UnitOfWork
+from sqlalchemy import select
+
+from reach_notifier.db.tables import ConsentRow, ContactRow
+from reach_notifier.domain.policy import Script, refusal
+
+
+async def addresses_of(uow: UnitOfWork, client_id: str) -> dict[str, str | None]:
+    contact = await uow.session.get(ContactRow, client_id)
+    return {
+        "client_id": client_id,
+        "phone": contact.phone if contact else None,
+        "email": contact.email if contact else None,
+        "wechat_openid": contact.wechat_openid if contact else None,
+        "advisor_id": contact.advisor_id if contact else None,
+    }
+
+
+async def refusals_for(
+    uow: UnitOfWork, client_id: str, purpose: str
+) -> Callable[[Script], str | None]:
+    """A check of each channel for this client and purpose, as the database says now."""
+    addresses = await addresses_of(uow, client_id)
+    rows = await uow.session.scalars(
+        select(ConsentRow).where(ConsentRow.client_id == client_id, ConsentRow.granted.is_(False))
+    )
+    withdrawn = {(row.channel, row.purpose): row.source for row in rows}
+
+    def refuse(script: Script) -> str | None:
+        return refusal(
+            channel=script.channel, purpose=purpose, addresses=addresses, withdrawn=withdrawn
+        )
+
+    return refuse
