@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from types import TracebackType
 from typing import Any
 
@@ -26,10 +26,10 @@ class UnitOfWork:
         self._pending: list[dict[str, Any]] = []
         self._on_commit = on_commit
         self.cache: dict[str, Any] = {}  # repositories keep what they loaded for this transaction
-        self._before_commit: list[Callable[[], None]] = []
+        self._before_commit: list[Callable[[], Awaitable[None]]] = []
 
-    def before_commit(self, flush: Callable[[], None]) -> None:
-        """Run `flush` once just before the commit (repositories write what they changed)."""
+    def before_commit(self, flush: Callable[[], Awaitable[None]]) -> None:
+        """Await `flush` just before the commit (repositories write what they changed)."""
         self._before_commit.append(flush)
 
     async def __aenter__(self) -> UnitOfWork:
@@ -86,7 +86,7 @@ class UnitOfWork:
 
     async def commit(self) -> None:
         for flush in self._before_commit:
-            flush()
+            await flush()
         if self._pending:
             await self.session.execute(insert(outbox), self._pending)
         await self.session.commit()

@@ -1,4 +1,8 @@
-"""Storing client states and portraits; the portrait event of a version."""
+"""Storing client states and portraits; the portrait event of a version.
+
+Rows are read and written with SQLAlchemy Core, in bulk: a transaction's clients are read in a
+few queries, and what changed is written at commit in one upsert and one insert.
+"""
 
 from __future__ import annotations
 
@@ -10,21 +14,32 @@ from typing import Any
 from reach_contracts import Event, Portrait, PortraitUpdated
 from reach_runtime.ids import derived_id
 from reach_runtime.uow import UnitOfWork
-from sqlalchemy import select
+from sqlalchemy import Text, cast, insert, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from reach_profile.db.tables import PortraitRow
+from reach_profile.db.tables import PortraitChangeRow, PortraitRow
 from reach_profile.domain.state import ClientState
+
+portraits = PortraitRow.__table__
+changes = PortraitChangeRow.__table__
+_READ = (
+    portraits.c.client_id,
+    portraits.c.version,
+    portraits.c.portrait,
+    portraits.c.as_of,
+    cast(portraits.c.state, Text).label("state"),  # parsed by pydantic, not json + validation
+)
 
 
 @dataclass
 class Record:
-    """One client as stored: its state, and the portrait last emitted (empty before the first)."""
+    """One client: its state, and the portrait last emitted (empty before the first)."""
 
-    row: PortraitRow | None
     state: ClientState
     version: int
     portrait: dict[str, Any]
+    as_of: datetime | None  # of the stored row; None while the client is not stored
 
 
 class PortraitRepository:
@@ -33,38 +48,44 @@ class PortraitRepository:
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
         self._seen: dict[str, Record] = {}
-        self._dirty: set[str] = set()
+        self._rows: dict[str, dict[str, Any]] = {}  # client id -> portrait row to write
+        self._changes: list[dict[str, Any]] = []
 
     @classmethod
     def of(cls, uow: UnitOfWork) -> PortraitRepository:
-        """The repository of this unit of work: one cache per transaction, states written at commit."""
+        """The repository of this unit of work: one cache per transaction, rows written at commit."""
         repository = uow.cache.get("portraits")
         if repository is None:
             repository = uow.cache["portraits"] = cls(uow.session)
             uow.before_commit(repository.flush)
         return repository
 
-    def flush(self) -> None:
-        """Write the states changed in this transaction (once per client, however many events)."""
-        for client_id in self._dirty:
-            record = self._seen[client_id]
-            if record.row is not None:
-                record.row.state = record.state.model_dump(mode="json")
-        self._dirty.clear()
+    async def flush(self) -> None:
+        """Write the clients and versions of this transaction (each client once)."""
+        if self._rows:
+            rows = [
+                {**row, "state": self._seen[client_id].state.model_dump(mode="json")}
+                for client_id, row in self._rows.items()
+            ]
+            await self._session.execute(_upsert(self._session.bind.dialect.name), rows)
+            self._rows.clear()
+        if self._changes:
+            await self._session.execute(insert(changes), self._changes)
+            self._changes.clear()
 
     async def load(self, client_ids: set[str]) -> None:
         """Read many clients in one query each 500."""
         wanted = sorted(c for c in client_ids if c not in self._seen)
         for start in range(0, len(wanted), 500):
             chunk = wanted[start : start + 500]
-            rows = await self._session.scalars(
-                select(PortraitRow).where(PortraitRow.client_id.in_(chunk))
+            rows = await self._session.execute(
+                select(*_READ).where(portraits.c.client_id.in_(chunk))
             )
             for row in rows:
                 self._seen[row.client_id] = _record(row)
             for client_id in chunk:
                 self._seen.setdefault(
-                    client_id, Record(None, ClientState(client_id=client_id), 0, {})
+                    client_id, Record(ClientState(client_id=client_id), 0, {}, None)
                 )
 
     async def get(self, client_id: str) -> Record:
@@ -73,15 +94,11 @@ class PortraitRepository:
             await self.load({client_id})
         return self._seen[client_id]
 
-    async def find(self, client_id: str) -> Record | None:
-        record = await self.get(client_id)
-        return record if record.row is not None else None
-
     async def due_for_review(self, now: datetime, *, limit: int) -> list[Record]:
-        rows = await self._session.scalars(
-            select(PortraitRow)
-            .where(PortraitRow.review_at <= now)
-            .order_by(PortraitRow.review_at)
+        rows = await self._session.execute(
+            select(*_READ)
+            .where(portraits.c.review_at <= now)
+            .order_by(portraits.c.review_at)
             .limit(limit)
         )
         records = []
@@ -90,14 +107,25 @@ class PortraitRepository:
             records.append(record)
         return records
 
-    def save(
-        self, record: Record, *, as_of: datetime, review_at: datetime | None, now: datetime
-    ) -> None:
+    def add_version(self, record: Record, as_of: datetime, diff: dict[str, list[Any]]) -> None:
+        """Record what changed in the record's (new) version."""
+        self._changes.append(
+            {
+                "client_id": record.state.client_id,
+                "version": record.version,
+                "as_of": as_of,
+                "changes": diff,
+            }
+        )
+
+    def save(self, record: Record, *, review_at: datetime | None, now: datetime) -> None:
+        """Write the record at commit (its state as it is then)."""
         p = record.portrait
-        values = {
+        self._rows[record.state.client_id] = {
+            "client_id": record.state.client_id,
             "version": record.version,
             "portrait": p,
-            "as_of": as_of,
+            "as_of": record.as_of,
             "review_at": review_at,
             "updated_at": now,
             "advisor_id": p.get("advisor_id"),
@@ -109,14 +137,15 @@ class PortraitRepository:
             "last_login_at": _instant(p.get("last_login_at")),
             "last_trade_at": _instant(p.get("last_trade_at")),
         }
-        if record.row is None:
-            state = record.state.model_dump(mode="json")
-            record.row = PortraitRow(client_id=record.state.client_id, state=state, **values)
-            self._session.add(record.row)
-        else:
-            self._dirty.add(record.state.client_id)  # its state is written once, at commit
-            for key, value in values.items():
-                setattr(record.row, key, value)
+
+
+def _upsert(dialect: str) -> Any:
+    """INSERT of portrait rows that replaces an existing client's row."""
+    statement = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(portraits)
+    return statement.on_conflict_do_update(
+        index_elements=[portraits.c.client_id],
+        set_={c.name: statement.excluded[c.name] for c in portraits.c if not c.primary_key},
+    )
 
 
 def _decimal(value: str | None) -> Decimal | None:
@@ -127,8 +156,8 @@ def _instant(value: str | None) -> datetime | None:
     return None if value is None else datetime.fromisoformat(value)
 
 
-def _record(row: PortraitRow) -> Record:
-    return Record(row, ClientState.model_validate(row.state), row.version, row.portrait)
+def _record(row: Any) -> Record:
+    return Record(ClientState.model_validate_json(row.state), row.version, row.portrait, row.as_of)
 
 
 async def preload(events: list[Event], uow: UnitOfWork) -> None:

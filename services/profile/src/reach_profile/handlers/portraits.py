@@ -11,7 +11,6 @@ from reach_runtime.consumer import Handler
 from reach_runtime.uow import UnitOfWork
 
 from reach_profile.adapters.portraits import PortraitRepository, Record, portrait_event
-from reach_profile.db.tables import PortraitChangeRow
 from reach_profile.domain.rules import PortraitRules
 from reach_profile.domain.state import fold
 from reach_profile.domain.view import derive, review_at
@@ -38,17 +37,12 @@ def refresh(
     if changed:
         before, record.portrait, record.version = record.portrait, fields, record.version + 1
         diff = {k: [before.get(k), v] for k, v in fields.items() if before.get(k) != v}
-        uow.session.add(
-            PortraitChangeRow(
-                client_id=record.state.client_id, version=record.version, as_of=now, changes=diff
-            )
-        )
+        repository.add_version(record, now, diff)
         payload = model.model_copy(update={"version": record.version})
         uow.emit(PORTRAITS_TOPIC, portrait_event(record.state.client_id, payload))
-    as_of = now if changed or record.row is None else record.row.as_of
-    repository.save(
-        record, as_of=as_of, review_at=review_at(record.state, now, rules), now=uow.clock.now()
-    )
+    if changed or record.as_of is None:
+        record.as_of = now
+    repository.save(record, review_at=review_at(record.state, now, rules), now=uow.clock.now())
     return changed
 
 
