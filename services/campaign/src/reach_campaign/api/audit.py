@@ -40,7 +40,7 @@ async def audit(
     actor: Annotated[str | None, Query(max_length=128)] = None,
     since: AwareDatetime | None = None,
     until: AwareDatetime | None = None,
-    after_id: Annotated[int, Query(ge=0)] = 0,
+    after_id: Annotated[int, Query(ge=0, le=2**62)] = 0,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> list[AuditRow]:
     query = select(AuditRow).where(AuditRow.id > after_id).order_by(AuditRow.id).limit(limit)

@@ -12,12 +12,42 @@ from sqlalchemy import select
 
 from reach_campaign.api.actor import Actor
 from reach_campaign.api.documents import dump, load, parse_model, parse_spec
+from reach_campaign.api.params import MAX_VERSION, VersionNumber
 from reach_campaign.db.tables import CampaignRow, CampaignVersionRow
 from reach_campaign.domain.model import OneMessageCampaign
 from reach_campaign.handlers import campaigns as handle
 
 router = APIRouter(prefix="/campaigns", tags=["campaigns"])
 Status = Literal["draft", "pending_approval", "active", "paused", "ended"]
+
+
+EXAMPLES = {
+    "eight elements": {
+        "summary": "A campaign document (docs/campaigns.md)",
+        "value": {
+            "name": "稳健债券基金推荐",
+            "goal": {"primary_event": "product.purchased", "attribution_window_days": 14},
+            "audience": {"exclude_segments": ["SEG-loss-care"]},
+            "service": {"purpose": "marketing", "item_id": "F006011"},
+            "scene": {"kind": "segment_entered", "segment_id": "SEG-near-bar"},
+            "touchpoint": {"channels": ["sms"]},
+            "script": {"variants": [{"channel": "sms", "script_id": "S1", "version": 1}]},
+            "evaluation": {"holdout_percent": 10},
+        },
+    },
+    "one message": {
+        "summary": "The one-message form (service notices and care)",
+        "value": {
+            "name": "first-trade thank you",
+            "trigger_segment_id": "SEG-first-trade",
+            "channel": "email",
+            "purpose": "service",
+            "subject": "Thank you",
+            "body": "Dear client {client_id}, thank you for trading with us.",
+            "holdout_percent": 10,
+        },
+    },
+}
 
 
 class VersionOut(BaseModel):
@@ -75,7 +105,10 @@ async def _out(session: Any, campaign: CampaignRow) -> CampaignOut:
     summary="Create a campaign as a draft (the eight elements, or the one-message form)",
 )
 async def post_campaign(
-    document: Annotated[dict[str, Any], Body(description="CampaignSpec or OneMessageCampaign")],
+    document: Annotated[
+        dict[str, Any],
+        Body(description="a campaign document, or the one-message form", openapi_examples=EXAMPLES),
+    ],
     uow: Uow,
     actor: Actor,
 ) -> CampaignOut:
@@ -92,6 +125,15 @@ async def post_campaign(
     response_model=CampaignOut,
     status_code=status.HTTP_201_CREATED,
     summary="Create a draft from an exported document (JSON, or YAML by Content-Type)",
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/json": {"schema": {"type": "object"}},
+                "application/yaml": {"schema": {"type": "string"}},
+            },
+        }
+    },
 )
 async def import_campaign(request: Request, uow: Uow, actor: Actor) -> CampaignOut:
     document = load(await request.body(), request.headers.get("content-type", ""))
@@ -131,7 +173,9 @@ async def list_versions(campaign_id: str, session: Session) -> list[CampaignVers
 
 
 @router.get("/{campaign_id}/versions/{version}", response_model=VersionOut, summary="One version")
-async def get_version(campaign_id: str, version: int, session: Session) -> CampaignVersionRow:
+async def get_version(
+    campaign_id: str, version: VersionNumber, session: Session
+) -> CampaignVersionRow:
     return await handle.get_version(session, campaign_id, version)
 
 
@@ -145,7 +189,7 @@ async def export_campaign(
     campaign_id: str,
     session: Session,
     format: Literal["json", "yaml"] = "json",
-    version: Annotated[int | None, Query(ge=1)] = None,
+    version: Annotated[int | None, Query(ge=1, le=MAX_VERSION)] = None,
 ) -> Response:
     campaign = await handle.get_campaign(session, campaign_id)
     row = await handle.get_version(session, campaign.id, version or campaign.latest_version)

@@ -12,6 +12,7 @@ from reach_runtime.http import Session, Uow
 from sqlalchemy import select
 
 from reach_campaign.api.actor import Actor
+from reach_campaign.api.params import VersionNumber
 from reach_campaign.db.tables import ScriptRow, ScriptVersionRow
 from reach_campaign.domain.linter import lint
 from reach_campaign.domain.model import Purpose
@@ -157,7 +158,7 @@ async def post_version(script_id: str, body: WordsIn, uow: Uow, actor: Actor) ->
 @router.get(
     "/{script_id}/versions/{version}", response_model=ScriptVersionOut, summary="One version"
 )
-async def get_version(script_id: str, version: int, session: Session) -> ScriptVersionOut:
+async def get_version(script_id: str, version: VersionNumber, session: Session) -> ScriptVersionOut:
     script = await handle.get_script(session, script_id)
     return _version_out(script, await handle.get_version(session, script_id, version))
 
@@ -167,7 +168,9 @@ async def get_version(script_id: str, version: int, session: Session) -> ScriptV
     response_model=ScriptVersionOut,
     summary="Ask for approval (refused while the linter finds anything)",
 )
-async def submit(script_id: str, version: int, uow: Uow, actor: Actor) -> ScriptVersionOut:
+async def submit(
+    script_id: str, version: VersionNumber, uow: Uow, actor: Actor
+) -> ScriptVersionOut:
     row = await handle.submit_version(uow=uow, actor=actor, script_id=script_id, version=version)
     return _version_out(await handle.get_script(uow.session, script_id), row)
 
@@ -178,7 +181,7 @@ async def submit(script_id: str, version: int, uow: Uow, actor: Actor) -> Script
     summary="Approve (not by its author or submitter); the version is then final",
 )
 async def approve(
-    script_id: str, version: int, uow: Uow, actor: Actor, review: Review | None = None
+    script_id: str, version: VersionNumber, uow: Uow, actor: Actor, review: Review | None = None
 ) -> ScriptVersionOut:
     row = await handle.review_version(
         uow=uow,
@@ -195,7 +198,7 @@ async def approve(
     "/{script_id}/versions/{version}/reject", response_model=ScriptVersionOut, summary="Reject"
 )
 async def reject(
-    script_id: str, version: int, uow: Uow, actor: Actor, review: Review | None = None
+    script_id: str, version: VersionNumber, uow: Uow, actor: Actor, review: Review | None = None
 ) -> ScriptVersionOut:
     row = await handle.review_version(
         uow=uow,
@@ -214,7 +217,7 @@ async def reject(
     summary="The words as one client would get them, from their latest portrait",
 )
 async def preview(
-    script_id: str, version: int, body: Annotated[PreviewIn, Body()], session: Session
+    script_id: str, version: VersionNumber, body: Annotated[PreviewIn, Body()], session: Session
 ) -> PreviewOut:
     subject, text = await handle.preview(
         session=session,

@@ -146,7 +146,7 @@ class Variant(Strict):
     channel: Channel
     variant: str = Field(default="A", min_length=1, max_length=32, pattern=r"^[A-Za-z0-9_-]+$")
     script_id: Identifier
-    version: int = Field(ge=1)
+    version: int = Field(ge=1, le=1_000_000)
     weight: int = Field(default=1, ge=1, le=100, description="share among this channel's variants")
 
 
