@@ -258,7 +258,7 @@ async def test_the_loaded_library_puts_each_client_where_its_portrait_belongs(
 
 
 @pytest.mark.kafka
-async def test_a_segment_of_the_same_name_with_another_rule_is_reported_and_left_alone(
+async def test_a_segment_of_the_same_name_with_another_rule_is_reported_then_updated_on_request(
     sqlite_url: str, broker: Broker
 ) -> None:
     settings = SegmenterSettings(
@@ -267,13 +267,20 @@ async def test_a_segment_of_the_same_name_with_another_rule_is_reported_and_left
         kafka_topic_prefix=broker.prefix,
     )
     own_rule = {"field": "drawdown_90d", "op": "gte", "value": 0.5}
+    library_rule = next(s.rule for s in library() if s.name == "deep-loss")
     async with running(bootstrap(settings)) as (_runtime, client):
         mine = await client.post("/segments", json={"name": "deep-loss", "rule": own_rule})
         assert mine.status_code in (201, 202), mine.text
+        url = f"/segments/{mine.json()['id']}"
 
         report = await load(client)
 
-        assert report.differing == ["deep-loss"]
+        assert report.differing == ["deep-loss"] and report.updated == []
         assert "deep-loss" not in report.created and len(report.created) == len(library()) - 1
-        kept = (await client.get(f"/segments/{mine.json()['id']}")).json()
-        assert parse_rule(kept["rule"]) == parse_rule(own_rule)
+        assert parse_rule((await client.get(url)).json()["rule"]) == parse_rule(own_rule)
+
+        report = await load(client, update=True)
+
+        assert report.updated == ["deep-loss"] and report.created == []
+        assert parse_rule((await client.get(url)).json()["rule"]) == parse_rule(library_rule)
+        assert (await load(client)).unchanged == [s.name for s in library()]

@@ -1,4 +1,4 @@
-"""`python -m reach_segmenter.library load --url http://127.0.0.1:8102` (or `list`, `check`)."""
+"""`python -m reach_segmenter.library load --url http://127.0.0.1:8102 [--update]`, `list`, `check`."""
 
 from __future__ import annotations
 
@@ -13,9 +13,9 @@ from reach_segmenter.library import SCENES, library
 from reach_segmenter.library.loader import load
 
 
-async def _load(url: str, timeout_s: float) -> int:
+async def _load(url: str, timeout_s: float, update: bool) -> int:
     async with httpx.AsyncClient(base_url=url, timeout=timeout_s) as client:
-        report = await load(client)
+        report = await load(client, update=update, backfill_timeout_s=timeout_s)
     print("\n".join(report.lines()))
     return 0
 
@@ -25,14 +25,19 @@ def main(argv: list[str] | None = None) -> int:
     commands = parser.add_subparsers(dest="command", required=True)
     loading = commands.add_parser("load", help="create the missing library segments")
     loading.add_argument("--url", default="http://127.0.0.1:8102", help="the segmenter's API")
-    loading.add_argument("--timeout", type=float, default=300, help="seconds per request")
+    loading.add_argument(
+        "--timeout", type=float, default=600, help="seconds per request and per back-fill"
+    )
+    loading.add_argument(
+        "--update", action="store_true", help="save the library's version over differing segments"
+    )
     commands.add_parser("list", help="the library's segments, in load order")
     commands.add_parser("check", help="validate every rule with the segmenter's parser")
     opts = parser.parse_args(argv)
 
     segments = library()
     if opts.command == "load":
-        return asyncio.run(_load(opts.url, opts.timeout))
+        return asyncio.run(_load(opts.url, opts.timeout, opts.update))
     if opts.command == "check":
         invalid = 0
         for segment in segments:
