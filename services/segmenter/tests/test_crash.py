@@ -117,9 +117,8 @@ async def test_each_transition_is_announced_once_across_kill_9_mid_stream_and_mi
         quiet_moves = [m for m in everything["ids"].values() if m[2] == "quiet"]
         assert len(quiet_moves) == CLIENTS
         assert len({client for client, _, _ in quiet_moves}) == CLIENTS
-        assert len(
-            await_more := (await announced(broker, 3 * CLIENTS + 1, timeout_s=3))["ids"]
-        ) == (3 * CLIENTS), await_more
+        more = await announced(broker, 3 * CLIENTS + 1, timeout_s=3)
+        assert len(more["ids"]) == 3 * CLIENTS  # nothing announced beyond the real moves
         print(f"raw messages {everything['raw']} for {3 * CLIENTS} distinct moves")
     finally:
         stack.stop()
