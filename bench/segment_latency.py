@@ -286,16 +286,12 @@ async def create_segments(service: Segmenter, segments: list[dict]) -> float:
 
 
 async def backfilled(client: httpx.AsyncClient, segment: dict) -> dict:
-    """The segment once its back-fill is done (at once when the API back-fills synchronously)."""
-    while not _backfill_done(segment):
+    """The segment once its back-fill is no longer running (polling its progress)."""
+    progress = segment.get("backfill") or {}
+    while progress.get("status") == "running":
         await asyncio.sleep(0.1)
-        segment = (await client.get(f"/segments/{segment['id']}")).json()
-    return segment
-
-
-def _backfill_done(segment: dict) -> bool:
-    progress = segment.get("backfill")
-    return not isinstance(progress, dict) or progress.get("status") in (None, "done")
+        progress = (await client.get(f"/segments/{segment['id']}/backfill")).json()
+    return (await client.get(f"/segments/{segment['id']}")).json()
 
 
 async def publish(bootstrap: str, topic: str, messages: list[tuple[str, int, bytes]]) -> None:
@@ -596,6 +592,7 @@ async def measure_backfill(opts: argparse.Namespace) -> dict:
         "post_answered_seconds": round(answered_s, 3),
         "backfill_seconds": round(done_s, 3),
         "portraits_per_s": round(count / done_s, 1),
+        "backfill_job": segment.get("backfill"),
         "members": segment.get("member_count"),
         "members_expected": expected,
         "members_match": segment.get("member_count") == expected,
