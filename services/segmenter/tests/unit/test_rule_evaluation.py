@@ -178,3 +178,46 @@ def test_only_rules_with_a_window_on_the_clock_are_time_relative(
     rule: dict[str, Any], expected: bool
 ) -> None:
     assert is_time_relative(parse_rule(rule)) is expected
+
+
+@pytest.mark.parametrize(
+    ("assets", "expected"),
+    [
+        ("399999.99", False),
+        ("400000", True),
+        ("450000.5", True),
+        ("500000.00", True),
+        ("500000.01", False),
+    ],
+)
+def test_between_includes_both_ends(assets: str, expected: bool) -> None:
+    rule = cond("total_assets", "between", [400000, "500000"])
+    assert check(rule, portrait(total_assets=Decimal(assets))) is expected
+
+
+def test_between_compares_timestamps_as_instants_and_dates_as_days() -> None:
+    p = portrait(
+        last_trade_at=datetime(2026, 11, 23, 1, 0, tzinfo=UTC), opened_on=date(2026, 11, 2)
+    )
+    assert check(
+        cond("last_trade_at", "between", ["2026-11-23T09:00:00+08:00", "2026-11-23T01:00:00Z"]), p
+    )
+    assert not check(
+        cond("last_trade_at", "between", ["2026-11-23T09:00:01+08:00", "2026-11-24T00:00:00Z"]), p
+    )
+    assert check(cond("opened_on", "between", ["2026-11-01", "2026-11-02"]), p)
+    assert not check(cond("total_assets", "between", [0, 1]), p)  # no assets known
+
+
+def test_a_segment_condition_is_true_while_the_client_is_a_member_of_that_segment() -> None:
+    rule = parse_rule({"all": [{"segment": "valid"}, {"not": {"segment": "sleeping"}}]})
+    assert matches(rule, portrait(), NOW, {"valid"})
+    assert not matches(rule, portrait(), NOW, {"valid", "sleeping"})
+    assert not matches(rule, portrait(), NOW)
+
+
+def test_a_float_field_compares_as_the_number_written_not_its_binary_neighbour() -> None:
+    p = portrait(drawdown_90d=0.3)
+    assert check(cond("drawdown_90d", "eq", 0.3), p)
+    assert check(cond("drawdown_90d", "gte", "0.30"), p)
+    assert not check(cond("drawdown_90d", "gt", "0.3"), p)

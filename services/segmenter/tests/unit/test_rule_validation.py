@@ -38,6 +38,13 @@ def nested_in_nots(levels: int) -> dict[str, Any]:
         (cond("trade_count", "like", 1), "op"),
         ({**cond("trade_count", "gt", 1), "unit": "lots"}, "unit"),
         ({"all": []}, "all"),
+        (cond("total_assets", "between", [500, 400]), "lower <= upper"),
+        (cond("total_assets", "between", [400]), "two values"),
+        (cond("total_assets", "between", 400), "two values"),
+        (cond("risk_level", "between", ["C1", "C3"]), "number, timestamp or date"),
+        (cond("last_trade_at", "between", ["2026-11-23T00:00:00Z", "soon"]), "timestamp"),
+        ({"segment": ""}, "at least 1"),
+        ({"segment": "valid", "op": "eq"}, "op"),
         ({"any": [cond("trade_count", "gt", 1)], "extra": 1}, "extra"),
     ],
 )
@@ -81,10 +88,18 @@ def test_a_value_that_cannot_be_read_as_the_fields_type_is_refused_when_the_rule
         parse_rule(rule)
 
 
+def test_a_rule_with_too_many_nodes_is_refused() -> None:
+    wide = {"any": [{"all": [cond("trade_count", "gte", n)] * 50} for n in range(5)]}
+    with pytest.raises(ValueError, match="nodes; at most 200"):
+        parse_rule(wide)
+
+
 def test_a_parsed_rule_survives_a_round_trip_through_its_json_form() -> None:
     data = {
         "all": [
             {"not": cond("risk_level", "in", ["C1", "C2"])},
+            {"segment": "valid"},
+            cond("total_assets", "between", [400000, "500000.00"]),
             {
                 "any": [
                     cond("last_trade_at", "within", "7d"),
