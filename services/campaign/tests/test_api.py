@@ -151,6 +151,8 @@ async def test_a_marketing_campaign_goes_live_only_when_someone_other_than_its_a
         assert (await http.post(f"{url}/activate", headers=as_("cat"))).json()["status"] == "active"
         assert (await http.post(f"{url}/end", headers=as_("cat"))).json()["status"] == "ended"
         assert (await http.post(f"{url}/activate", headers=as_("cat"))).status_code == 409
+        assert (await http.put(url, json=edited, headers=as_("ann"))).status_code == 409
+        assert (await http.post(f"{url}/submit", headers=as_("ann"))).status_code == 409
 
         log = (
             await http.get(

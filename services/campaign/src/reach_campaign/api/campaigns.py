@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, cast
 
 from fastapi import APIRouter, Body, Query, Request, Response, status
 from pydantic import BaseModel, ConfigDict, Field
@@ -87,7 +87,7 @@ async def _out(session: Any, campaign: CampaignRow) -> CampaignOut:
     return CampaignOut(
         id=campaign.id,
         name=campaign.name,
-        status=campaign.status,
+        status=cast(Status, campaign.status),
         live_version=campaign.live_version,
         latest_version=campaign.latest_version,
         created_by=campaign.created_by,
@@ -212,7 +212,11 @@ async def approve(
     campaign_id: str, uow: Uow, actor: Actor, review: Review | None = None
 ) -> CampaignOut:
     campaign = await handle.review_campaign(
-        uow=uow, actor=actor, campaign_id=campaign_id, approve=True, note=review and review.note
+        uow=uow,
+        actor=actor,
+        campaign_id=campaign_id,
+        approve=True,
+        note=review.note if review else None,
     )
     return await _out(uow.session, campaign)
 
@@ -224,7 +228,11 @@ async def reject(
     campaign_id: str, uow: Uow, actor: Actor, review: Review | None = None
 ) -> CampaignOut:
     campaign = await handle.review_campaign(
-        uow=uow, actor=actor, campaign_id=campaign_id, approve=False, note=review and review.note
+        uow=uow,
+        actor=actor,
+        campaign_id=campaign_id,
+        approve=False,
+        note=review.note if review else None,
     )
     return await _out(uow.session, campaign)
 

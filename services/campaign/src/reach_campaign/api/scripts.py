@@ -189,7 +189,7 @@ async def approve(
         script_id=script_id,
         version=version,
         approve=True,
-        note=review and review.note,
+        note=review.note if review else None,
     )
     return _version_out(await handle.get_script(uow.session, script_id), row)
 
@@ -206,7 +206,7 @@ async def reject(
         script_id=script_id,
         version=version,
         approve=False,
-        note=review and review.note,
+        note=review.note if review else None,
     )
     return _version_out(await handle.get_script(uow.session, script_id), row)
 

@@ -32,6 +32,14 @@ async def get_version(session: AsyncSession, campaign_id: str, version: int) -> 
     return row
 
 
+async def _open_campaign(session: AsyncSession, campaign_id: str) -> CampaignRow:
+    """A campaign that has not ended (an ended one never changes again)."""
+    campaign = await get_campaign(session, campaign_id)
+    if campaign.status == "ended":
+        raise Conflict("the campaign has ended", field="status")
+    return campaign
+
+
 async def versions(session: AsyncSession, campaign_id: str) -> list[CampaignVersionRow]:
     return list(
         await session.scalars(
@@ -131,9 +139,7 @@ async def edit_campaign(
     *, uow: UnitOfWork, actor: str, campaign_id: str, spec: CampaignSpec
 ) -> CampaignVersionRow:
     """A draft is edited in place; otherwise the edit becomes a new draft version."""
-    campaign = await get_campaign(uow.session, campaign_id)
-    if campaign.status == "ended":
-        raise Conflict("the campaign has ended", field="status")
+    campaign = await _open_campaign(uow.session, campaign_id)
     await _name_is_free(uow.session, spec.name, campaign.id)
     await check_references(uow.session, spec, release=False)
     latest = await get_version(uow.session, campaign.id, campaign.latest_version)
@@ -174,7 +180,7 @@ async def edit_campaign(
 
 async def submit_campaign(*, uow: UnitOfWork, actor: str, campaign_id: str) -> CampaignRow:
     """The latest draft goes to a second person for approval."""
-    campaign = await get_campaign(uow.session, campaign_id)
+    campaign = await _open_campaign(uow.session, campaign_id)
     latest = await get_version(uow.session, campaign.id, campaign.latest_version)
     check_submittable(latest.status, f"version {latest.version}")
     await check_references(uow.session, CampaignSpec.model_validate(latest.spec), release=True)
@@ -194,7 +200,7 @@ async def review_campaign(
     *, uow: UnitOfWork, actor: str, campaign_id: str, approve: bool, note: str | None
 ) -> CampaignRow:
     """Approve (the version goes live) or reject the pending version; never by its author."""
-    campaign = await get_campaign(uow.session, campaign_id)
+    campaign = await _open_campaign(uow.session, campaign_id)
     latest = await get_version(uow.session, campaign.id, campaign.latest_version)
     check_reviewable(
         status=latest.status,
@@ -224,10 +230,8 @@ async def review_campaign(
 
 async def activate_campaign(*, uow: UnitOfWork, actor: str, campaign_id: str) -> CampaignRow:
     """Resume a paused campaign, or put a service notice's draft live (no approval needed)."""
-    campaign = await get_campaign(uow.session, campaign_id)
+    campaign = await _open_campaign(uow.session, campaign_id)
     latest = await get_version(uow.session, campaign.id, campaign.latest_version)
-    if campaign.status == "ended":
-        raise Conflict("the campaign has ended", field="status")
     if campaign.status == "paused":
         await _change(uow, actor, campaign, None, "resume", status="active")
         return campaign
