@@ -15,6 +15,7 @@ from reach_contracts import (
     Portrait,
     PortraitUpdated,
     SegmentEntered,
+    SegmentExited,
     SegmentMembershipChange,
     decode,
 )
@@ -551,3 +552,60 @@ async def test_a_campaign_exported_as_yaml_or_json_imports_as_a_new_draft(
         )
         assert unreadable.status_code == 422
         assert located(unreadable)[0][0] == ["body"]
+
+
+def exited(client_id: str, segment_id: str, n: int = 1) -> SegmentExited:
+    return SegmentExited(
+        event_id=f"seg-{segment_id}-{client_id}-{n}-exit",
+        occurred_at=NOW,
+        client_id=client_id,
+        payload=SegmentMembershipChange(segment_id=segment_id, segment_name=segment_id.lower()),
+    )
+
+
+async def test_a_segment_exited_scene_fires_on_leaving_for_clients_in_the_required_segment(
+    sqlite_url: str, broker: Broker
+) -> None:
+    async with running(bootstrap(settings(sqlite_url, broker))) as (_, http):
+        words = await http.post(
+            "/scripts",
+            json={
+                "name": "we miss you",
+                "channel": "email",
+                "purpose": "service",
+                "subject": "{segment}",
+                "body": "Dear {client_id}, your advisor is here if you need anything.",
+            },
+            headers=as_("ann"),
+        )
+        document = spec(
+            "left active traders",
+            script_id=words.json()["id"],
+            item_id=None,
+            purpose="service",
+            channel="email",
+        ) | {
+            "scene": {"kind": "segment_exited", "segment_id": "SEG-active"},
+            "audience": {"segments": ["SEG-valuable"]},
+        }
+        created = await http.post("/campaigns", json=document, headers=as_("ann"))
+        assert created.status_code == 201, created.text
+        campaign_id = created.json()["id"]
+        activated = await http.post(f"/campaigns/{campaign_id}/activate", headers=as_("ann"))
+        assert activated.json()["status"] == "active", activated.text
+
+        await broker.publish(
+            "reach.segment-memberships.v1",
+            entered("C1", "SEG-valuable"),
+            entered("C1", "SEG-active"),  # entering is not this scene
+            entered("C2", "SEG-active"),
+            exited("C2", "SEG-active"),  # not in SEG-valuable: skipped
+            exited("C1", "SEG-active"),
+        )
+        records = await broker.read("reach.outreach.v1", until=lambda r: len(r) >= 2, timeout_s=8)
+        assert [decode("reach.outreach.v1", r.value).client_id for r in records] == ["C1"]
+        sent = decode("reach.outreach.v1", records[0].value)
+        assert (sent.payload.purpose, sent.payload.variables) == (
+            "service",
+            {"segment": "seg-active", "client_id": "C1"},
+        )
