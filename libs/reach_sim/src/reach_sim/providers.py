@@ -191,17 +191,19 @@ class _HttpProvider:
                 self.accepted[key if key is not None else message_id] = message_id
             else:
                 message_id = self.accepted[key]
-        if self.delay_s:
-            time.sleep(self.delay_s)
         if not repeat and self.receipt_url:
             threading.Thread(target=self._call_back, args=(message_id,), daemon=True).start()
+        if self.delay_s:
+            time.sleep(self.delay_s)
         return 200, self.answer(message_id)
 
-    def _call_back(self, message_id: str, status: str = "delivered") -> None:
-        self.post_signed(
-            f"{self.receipt_url}/callbacks/{self.channel}/receipts",
-            {"message_id": message_id, "status": status},
-        )
+    def _call_back(self, message_id: str, status: str = "delivered", tries: int = 20) -> None:
+        """Like real gateways, retry a receipt the notifier did not take (yet): it may not
+        have recorded the message id, or may be restarting."""
+        for attempt in range(tries):
+            time.sleep(min(0.2 * 2**attempt, 3))
+            if 200 <= self.send_receipt(message_id, status) < 300:
+                return
 
     def send_receipt(self, message_id: str, status: str) -> int:
         """Call a receipt back now (opened, clicked, failed…); returns the HTTP status."""
