@@ -63,6 +63,8 @@ from reach_contracts.outreach import (
     OutreachHeldOutPayload,
     OutreachRequested,
     OutreachRequestedPayload,
+    OutreachSuppressed,
+    OutreachSuppressedPayload,
 )
 from reach_contracts.portraits import ConsentState, Portrait, PortraitUpdated
 from reach_contracts.products import (
@@ -144,6 +146,8 @@ __all__ = [
     "OutreachHeldOutPayload",
     "OutreachRequested",
     "OutreachRequestedPayload",
+    "OutreachSuppressed",
+    "OutreachSuppressedPayload",
     "Payload",
     "Portrait",
     "PortraitUpdated",

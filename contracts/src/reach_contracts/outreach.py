@@ -112,3 +112,47 @@ class OutreachHeldOut(Event):
 
     event_type: Literal["outreach.held_out"] = "outreach.held_out"
     payload: OutreachHeldOutPayload
+
+
+class OutreachSuppressedPayload(Payload):
+    """Which protection gate stopped an outreach, and why."""
+
+    idempotency_key: Identifier
+    campaign_id: Identifier
+    campaign_name: str
+    trigger_event_id: Identifier
+    gate: str = Field(
+        max_length=32,
+        description="suitability, eligibility, consent, cap_client_day, cap_client_week, "
+        "cap_campaign, cap_channel, arbitration, campaign_ended",
+    )
+    reason: str = Field(max_length=300, description="Why, in words an auditor can read")
+
+
+class OutreachSuppressed(Event):
+    """A client qualified for a campaign but a protection gate stopped the outreach."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "event_id": "out-CMP-fund-R4-offer-C00054321",
+                    "event_type": "outreach.suppressed",
+                    "schema_version": 1,
+                    "occurred_at": "2026-11-24T10:00:00+08:00",
+                    "client_id": "C00054321",
+                    "payload": {
+                        "idempotency_key": "CMP-fund-R4-offer:C00054321:20261123",
+                        "campaign_id": "CMP-fund-R4-offer",
+                        "campaign_name": "权益基金推荐",
+                        "trigger_event_id": "seg-20261123-0000981877",
+                        "gate": "suitability",
+                        "reason": "product R4 is above what risk level C3 allows (R1-R3)",
+                    },
+                }
+            ]
+        }
+    )
+
+    event_type: Literal["outreach.suppressed"] = "outreach.suppressed"
+    payload: OutreachSuppressedPayload

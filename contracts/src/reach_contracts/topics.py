@@ -25,7 +25,7 @@ from reach_contracts.engagement import (
 )
 from reach_contracts.envelope import Event, event_type_of
 from reach_contracts.errors import ContractError, quoted
-from reach_contracts.outreach import OutreachHeldOut, OutreachRequested
+from reach_contracts.outreach import OutreachHeldOut, OutreachRequested, OutreachSuppressed
 from reach_contracts.portraits import PortraitUpdated
 from reach_contracts.products import ProductPurchased, ProductRedeemed
 from reach_contracts.segments import SegmentEntered, SegmentExited
@@ -124,8 +124,9 @@ _ALL = (
     ),
     Topic(
         name="reach.outreach.v1",
-        description="Campaign decisions: outreach to send, and holdout control assignments.",
-        events=(OutreachRequested, OutreachHeldOut),
+        description="Campaign decisions: outreach to send, holdout control assignments, and "
+        "outreach a protection gate stopped (with the gate and the reason).",
+        events=(OutreachRequested, OutreachHeldOut, OutreachSuppressed),
         producer="campaign",
     ),
     Topic(
