@@ -14,7 +14,7 @@ from typing import Any
 from reach_contracts import Event, Portrait, PortraitUpdated
 from reach_runtime.ids import derived_id
 from reach_runtime.uow import UnitOfWork
-from sqlalchemy import Text, cast, insert, select
+from sqlalchemy import JSON, Text, bindparam, cast, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -64,7 +64,7 @@ class PortraitRepository:
         """Write the clients and versions of this transaction (each client once)."""
         if self._rows:
             rows = [
-                {**row, "state": self._seen[client_id].state.model_dump(mode="json")}
+                {**row, "state_json": self._seen[client_id].state.model_dump_json()}
                 for client_id, row in self._rows.items()
             ]
             await self._session.execute(_upsert(self._session.bind.dialect.name), rows)
@@ -140,8 +140,13 @@ class PortraitRepository:
 
 
 def _upsert(dialect: str) -> Any:
-    """INSERT of portrait rows that replaces an existing client's row."""
-    statement = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(portraits)
+    """INSERT of portrait rows that replaces an existing client's row; the state comes as JSON
+    text (`state_json`, serialised by pydantic)."""
+    text = bindparam("state_json", type_=Text)
+    if dialect == "postgresql":
+        statement = postgresql.insert(portraits).values(state=cast(text, JSON))  # json, not text
+    else:
+        statement = sqlite.insert(portraits).values(state=text)
     return statement.on_conflict_do_update(
         index_elements=[portraits.c.client_id],
         set_={c.name: statement.excluded[c.name] for c in portraits.c if not c.primary_key},
