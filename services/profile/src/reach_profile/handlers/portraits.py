@@ -18,9 +18,11 @@ from reach_profile.domain.view import derive, review_at
 PORTRAITS_TOPIC = "reach.portraits.v1"
 
 
-def as_contract(fields: dict[str, Any], now: datetime) -> tuple[Portrait, dict[str, Any]]:
+def as_contract(
+    fields: dict[str, Any], now: datetime, version: int
+) -> tuple[Portrait, dict[str, Any]]:
     """The contract's portrait, and its fields in JSON form (what is stored and compared)."""
-    model = Portrait.model_validate({"version": 1, "as_of": now, **fields})
+    model = Portrait.model_validate({"version": version, "as_of": now, **fields})
     return model, model.model_dump(mode="json", exclude={"version", "as_of"})
 
 
@@ -32,14 +34,13 @@ def refresh(
     rules: PortraitRules,
 ) -> bool:
     """Derive the portrait at `now`; a material change becomes a new version. True if it changed."""
-    model, fields = as_contract(derive(record.state, now, rules), now)
+    model, fields = as_contract(derive(record.state, now, rules), now, record.version + 1)
     changed = fields != record.portrait
     if changed:
         before, record.portrait, record.version = record.portrait, fields, record.version + 1
         diff = {k: [before.get(k), v] for k, v in fields.items() if before.get(k) != v}
         repository.add_version(record, now, diff)
-        payload = model.model_copy(update={"version": record.version})
-        uow.emit(PORTRAITS_TOPIC, portrait_event(record.state.client_id, payload))
+        uow.emit(PORTRAITS_TOPIC, portrait_event(record.state.client_id, model))
     if changed or record.as_of is None:
         record.as_of = now
     repository.save(record, review_at=review_at(record.state, now, rules), now=uow.clock.now())
