@@ -605,6 +605,10 @@ def summarize(run: dict) -> None:
         "us_per_event_baseline": round(1e6 / base, 1) if base else None,
         "us_per_event_ingest": round(1e6 / ingest, 1) if ingest else None,
         "us_per_event_ingest_emit": round(1e6 / emit, 1) if emit else None,
+        # The service's own CPU per event: steadier than wall time on a shared, busy machine.
+        "cpu_us_per_event_ingest": round(1e6 / ingest * prof["process_cpu_share"], 1)
+        if ingest and prof.get("process_cpu_share")
+        else None,
     }
     if "peak_rss_mb" in prof:
         summary["peak_rss_mb"] = prof["peak_rss_mb"]
@@ -633,6 +637,7 @@ def growth(runs: list[dict]) -> dict:
         "us_per_event": [r["summary"]["us_per_event_ingest"] for r in ok],
         "us_per_event_ratio": ratio("us_per_event_ingest"),
         "us_per_event_ingest_emit_ratio": ratio("us_per_event_ingest_emit"),
+        "cpu_us_per_event_ratio": ratio("cpu_us_per_event_ingest"),
         "profile_vs_baseline_ratio_change": ratio("ratio_ingest"),
         "rss_per_client_ratio": ratio("rss_per_client_kb"),
         "rss_growth_per_client_ratio": ratio("rss_growth_per_client_kb"),
@@ -648,8 +653,8 @@ def table(result: dict) -> str:
         f"profile ingest vs bare aiokafka consumer - {result['database']}, "
         f"{result['machine']['cpus']} cpus",
         f"{'clients':>8} {'days':>4} {'events':>8} {'baseline/s':>10} {'ingest/s':>9} "
-        f"{'ratio':>6} {'+emit/s':>8} {'ratio':>6} {'us/ev':>7} {'peakRSS':>8} {'KB/cli':>7} "
-        f"{'cpu p/m':>9}",
+        f"{'ratio':>6} {'+emit/s':>8} {'ratio':>6} {'us/ev':>7} {'cpu us/ev':>9} {'peakRSS':>8} "
+        f"{'KB/cli':>7} {'cpu p/m':>9}",
     ]
     for run in result["runs"]:
         s, p = run["summary"], run["profile"]
@@ -659,18 +664,20 @@ def table(result: dict) -> str:
             f"{f(s['profile_ingest_events_per_s'], '>9,.0f')} {f(s['ratio_ingest'], '>6.3f')} "
             f"{f(s['profile_ingest_emit_events_per_s'], '>8,.0f')} "
             f"{f(s['ratio_ingest_emit'], '>6.3f')} {f(s['us_per_event_ingest'], '>7.0f')} "
-            f"{f(s.get('peak_rss_mb'), '>6.0f')}MB {f(s.get('rss_per_client_kb'), '>7.2f')} "
+            f"{f(s.get('cpu_us_per_event_ingest'), '>9.0f')} {f(s.get('peak_rss_mb'), '>6.0f')}MB {f(s.get('rss_per_client_kb'), '>7.2f')} "
             f"{f(p.get('process_cpu_share'), '>4.2f')}/{f(p.get('machine_cpu_busy_share'), '.2f')}"
         )
     lines.append(
-        "ratio = profile / baseline events/s (goal >= 0.25); cpu p/m = service process CPU "
-        "(cores) / machine busy share, during ingest"
+        "ratio = profile / baseline events/s (goal >= 0.25); cpu us/ev = the service process's "
+        "CPU time per event; cpu p/m = service process CPU (cores) / machine busy share, "
+        "during ingest"
     )
     g = result.get("growth")
     if g:
         lines.append(
             f"time per event x{g['us_per_event_ratio']} from {g['from_clients']:,} to "
-            f"{g['to_clients']:,} clients (goal <= 1.5); RSS per client "
+            f"{g['to_clients']:,} clients (goal <= 1.5), CPU per event x{g['cpu_us_per_event_ratio']}; "
+            f"RSS per client "
             f"x{g['rss_per_client_ratio']}, RSS growth per client x{g['rss_growth_per_client_ratio']}"
         )
     return "\n".join(lines)
