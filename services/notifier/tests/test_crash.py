@@ -41,28 +41,28 @@ async def test_a_crash_after_the_provider_took_a_send_never_sends_it_twice(
             "SMS_URL": providers.sms.url,
             "WECHAT_URL": providers.wechat.url,
             "CALLBACK_SECRET": SECRET,
-            "PROVIDER_TIMEOUT_S": "4",
-            "SEND_LEASE_S": "5",
+            "PROVIDER_TIMEOUT_S": "12",
+            "SEND_LEASE_S": "13",
             "DISPATCH_INTERVAL_S": "0.05",
             "RELAY_POLL_INTERVAL_MS": "50",
         },
     )
-    providers.sms.delay_s = providers.wechat.delay_s = 3  # the answer comes after the kill
+    providers.wechat.delay_s, providers.sms.delay_s = 10, 4  # the answers come after the kill
     stack.start("notifier")
     try:
         await stack.wait_ready()
         providers.call_back_to(stack.url("notifier"))
         async with httpx.AsyncClient(base_url=stack.url("notifier"), timeout=5) as http:
             assert await eventually(lambda: _processed(http, "accounts.events.v1"))
-        await broker.publish(
-            "reach.outreach.v1",
-            outreach("K-sms", "C1", channel="sms"),
-            outreach("K-wechat", "C1", channel="wechat", purpose="service", subject="账单"),
-        )
-        taken = await eventually(
-            lambda: providers.sms.requests_for("K-sms") and providers.wechat.requests
-        )
-        assert taken, "the providers never received the sends"
+        for event, provider in [
+            (
+                outreach("K-wechat", "C1", channel="wechat", purpose="service", subject="账单"),
+                providers.wechat,
+            ),
+            (outreach("K-sms", "C1", channel="sms"), providers.sms),
+        ]:  # one after the other, so that both are in the providers' hands at the kill
+            await broker.publish("reach.outreach.v1", event)
+            assert await eventually(lambda p=provider: p.requests), "no request reached it"
         stack.kill("notifier")  # the provider has them; the notifier never recorded the answer
         providers.sms.delay_s = providers.wechat.delay_s = 0
         stack.start("notifier")
@@ -75,8 +75,11 @@ async def test_a_crash_after_the_provider_took_a_send_never_sends_it_twice(
                 done = sends["K-sms"]["receipt"] == "delivered"
                 return sends if done and sends["K-wechat"]["status"] == "unknown" else None
 
-            sends = await eventually(settled, timeout_s=40)
-            assert sends, (await http.get("/sends")).json()
+            sends = await eventually(settled, timeout_s=60)
+            assert sends, [
+                (s["idempotency_key"], s["status"], s["receipt"], s["last_error"])
+                for s in (await http.get("/sends")).json()
+            ]
 
             # SMS: re-sent after the lease with the same out_id; the gateway kept one message
             requests = providers.sms.requests_for("K-sms")

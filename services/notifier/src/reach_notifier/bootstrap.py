@@ -91,15 +91,18 @@ def bootstrap(
             for channel, adapter in adapters.items()
         }
         worker = Dispatcher(uows=runtime.uows, providers=providers, policy=policy)
-        while True:
-            try:
-                await worker.recover()
-                attempted = await worker.dispatch_due()
-            except Exception:
-                log.exception("dispatch failed; retrying")
-                attempted = 0
-            if not attempted:
-                await asyncio.sleep(settings.dispatch_interval_s)
+        try:
+            while True:
+                try:
+                    await worker.recover()
+                    started = await worker.dispatch_due()
+                except Exception:
+                    log.exception("dispatch failed; retrying")
+                    started = 0
+                if not started:
+                    await asyncio.sleep(settings.dispatch_interval_s)
+        finally:
+            worker.cancel()
 
     return ServiceDefinition(
         name="notifier",

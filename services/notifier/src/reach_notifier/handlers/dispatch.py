@@ -73,7 +73,7 @@ class Dispatcher:
     ) -> None:
         self._uows, self._providers, self._policy = uows, providers, policy
         self._rng = rng or random.Random()
-        self._slots = asyncio.Semaphore(policy.concurrency)
+        self._in_flight: dict[str, asyncio.Future[None]] = {}
 
     def _replayable(self, channel: str) -> bool:
         provider = self._providers.get(channel)
@@ -105,17 +105,26 @@ class Dispatcher:
         return len(rows)
 
     async def dispatch_due(self) -> int:
-        """Send what is due on channels whose breaker lets it through; returns how many."""
+        """Start sending what is due, on channels whose breaker lets it through, without
+        waiting for the sends (a slow provider holds only its own sends); returns how many
+        were started."""
+        free = self._policy.concurrency - len(self._in_flight)
+        if free <= 0:
+            return 0
         open_channels = [c for c, p in self._providers.items() if p.breaker.is_open]
         async with self._uows() as uow:
             due = (
                 select(SendRow.idempotency_key)
-                .where(SendRow.status == "pending", SendRow.next_attempt_at <= uow.clock.now())
+                .where(
+                    SendRow.status == "pending",
+                    SendRow.next_attempt_at <= uow.clock.now(),
+                    SendRow.idempotency_key.not_in(self._in_flight),
+                )
                 .order_by(SendRow.next_attempt_at)
             )
             keys = list(
                 await uow.session.scalars(
-                    due.where(SendRow.channel.not_in(open_channels)).limit(self._policy.batch)
+                    due.where(SendRow.channel.not_in(open_channels)).limit(free)
                 )
             )
             for channel in open_channels:  # half-open: one trial send after the cooldown
@@ -123,15 +132,26 @@ class Dispatcher:
                     keys += list(
                         await uow.session.scalars(due.where(SendRow.channel == channel).limit(1))
                     )
-        await asyncio.gather(*(self._send_one(key) for key in keys))
+        for key in keys:
+            self._in_flight[key] = asyncio.ensure_future(self._send_one(key))
         return len(keys)
 
+    async def drain(self) -> None:
+        """Wait for the sends in flight."""
+        await asyncio.gather(*self._in_flight.values(), return_exceptions=True)
+
+    def cancel(self) -> None:
+        """Stop the sends in flight; their leases hand them to the next dispatcher."""
+        for task in self._in_flight.values():
+            task.cancel()
+
     async def _send_one(self, key: str) -> None:
-        async with self._slots:
-            try:
-                await self._claim_and_send(key)
-            except Exception:
-                log.exception("send %s failed unexpectedly; its lease will recover it", key)
+        try:
+            await self._claim_and_send(key)
+        except Exception:
+            log.exception("send %s failed unexpectedly; its lease will recover it", key)
+        finally:
+            self._in_flight.pop(key, None)
 
     async def _claim_and_send(self, key: str) -> None:
         policy = self._policy
