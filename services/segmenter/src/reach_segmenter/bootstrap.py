@@ -10,11 +10,10 @@ from pathlib import Path
 from reach_runtime.service import Runtime, ServiceDefinition
 
 from reach_segmenter.adapters.catalog import CatalogCache
-from reach_segmenter.adapters.segments import preload
 from reach_segmenter.api.routes import clients, router
 from reach_segmenter.db.tables import metadata
 from reach_segmenter.handlers.backfills import run_page, sweep
-from reach_segmenter.handlers.portraits import subscriptions
+from reach_segmenter.handlers.portraits import preloader, subscriptions
 from reach_segmenter.settings import SegmenterSettings
 
 log = logging.getLogger(__name__)
@@ -66,5 +65,5 @@ def bootstrap(settings: SegmenterSettings | None = None) -> ServiceDefinition:
         subscriptions=subscriptions(catalogs),
         routers=[router, clients],
         workers=[sweeper, backfiller],
-        preload=preload,
+        preload=preloader(catalogs),
     )

@@ -2,6 +2,13 @@
 
 Every create, edit and archive raises the version in `segment_catalog` in its transaction;
 a consumer batch reads that one number and rebuilds its index only when it changed.
+
+The catalog row is also the lock that keeps the two evaluators from racing on PostgreSQL:
+a consumer batch holds it shared from before it reads portraits and memberships until it
+commits; a back-fill or sweep page holds it exclusively. So a page never decides on a portrait
+that a batch in flight is changing, nor a batch on memberships a page in flight is changing,
+and a segment change waits for the batches evaluating with the catalog it replaces. (SQLite
+runs one writer at a time anyway.)
 """
 
 from __future__ import annotations
@@ -47,11 +54,13 @@ class CatalogCache:
         self._catalog: Catalog | None = None
         self.rebuilds = 0
 
-    async def current(self, uow: UnitOfWork) -> Catalog:
+    async def current(self, uow: UnitOfWork, *, exclusive: bool = False) -> Catalog:
+        """The catalog, locked for this transaction (shared, or `exclusive` for set passes)."""
         catalog = uow.cache.get("catalog")
         if catalog is not None:
             return catalog
-        version = await uow.session.scalar(select(CatalogRow.version).where(CatalogRow.id == 1))
+        query = select(CatalogRow.version).where(CatalogRow.id == 1)
+        version = await uow.session.scalar(query.with_for_update(read=not exclusive))
         if self._catalog is None or self._catalog.version != version:
             self._catalog = await load_catalog(uow.session)
             self.rebuilds += 1

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from reach_runtime.uow import UnitOfWork
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from reach_segmenter.adapters import memberships
@@ -102,11 +102,3 @@ class SegmentStore:
             .order_by(BackfillRow.number.desc())
             .limit(1)
         )
-
-    async def portrait_count(self) -> int:
-        return await self.session.scalar(select(func.count()).select_from(PortraitRow)) or 0
-
-
-async def preload(events: list, uow: UnitOfWork) -> None:
-    """A batch's portraits and memberships in a few queries."""
-    await SegmentStore.of(uow).load({e.client_id for e in events})

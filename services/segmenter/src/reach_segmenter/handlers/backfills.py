@@ -54,9 +54,9 @@ async def run_page(*, uow: UnitOfWork, catalogs: CatalogCache, page_size: int) -
     job = await uow.session.scalar(query)
     if job is None:
         return False
+    catalog = await catalogs.current(uow, exclusive=True)  # before reading any membership
     row = await uow.session.get(SegmentRow, job.segment_id)
     assert row is not None
-    catalog = await catalogs.current(uow)
     archived = job.reason == "archive"
     segment = catalog.by_id.get(job.segment_id) if not archived else segment_def(row)
     if segment is None or (not archived and segment.version != job.segment_version):
@@ -129,7 +129,7 @@ async def sweep(
         after: str = ""
         while True:
             async with uows() as uow:
-                current = await catalogs.current(uow)
+                current = await catalogs.current(uow, exclusive=True)
                 if segment.id not in current.by_id:
                     break  # archived meanwhile
                 now = uow.clock.now()

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from reach_contracts import PortraitUpdated
-from reach_runtime.consumer import Subscriptions
+from reach_contracts import Event, PortraitUpdated
+from reach_runtime.consumer import Preload, Subscriptions
 from reach_runtime.uow import UnitOfWork
 
 from reach_segmenter.adapters.catalog import CatalogCache
@@ -41,6 +41,16 @@ async def on_portrait_updated(
             cause=event.event_id,
             portrait_version=event.payload.version,
         )
+
+
+def preloader(catalogs: CatalogCache) -> Preload:
+    """Lock the catalog, then load a batch's portraits and memberships in a few queries."""
+
+    async def preload(events: list[Event], uow: UnitOfWork) -> None:
+        await catalogs.current(uow)  # first: see the module docstring of adapters.catalog
+        await SegmentStore.of(uow).load({e.client_id for e in events})
+
+    return preload
 
 
 def subscriptions(catalogs: CatalogCache) -> Subscriptions:
