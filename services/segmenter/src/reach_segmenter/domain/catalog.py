@@ -11,7 +11,8 @@ from datetime import datetime
 
 from reach_contracts import Portrait
 
-from reach_segmenter.domain.rules import Rule, fields_of, is_time_relative, matches, segments_of
+from reach_segmenter.domain.predicate import Predicate, compile_rule
+from reach_segmenter.domain.rules import Rule, fields_of, is_time_relative, segments_of
 
 
 @dataclass(frozen=True)
@@ -25,8 +26,10 @@ class SegmentDef:
     fields: frozenset[str] = field(init=False)
     refers_to: frozenset[str] = field(init=False)  # names of the segments the rule reads
     time_relative: bool = field(init=False)
+    predicate: Predicate = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
+        object.__setattr__(self, "predicate", compile_rule(self.rule))
         object.__setattr__(self, "fields", fields_of(self.rule))
         object.__setattr__(self, "refers_to", segments_of(self.rule))
         object.__setattr__(self, "time_relative", is_time_relative(self.rule))
@@ -119,7 +122,7 @@ class Catalog:
         moved: list[tuple[SegmentDef, bool]] = []
         while heap:
             segment = self.ordered[heapq.heappop(heap)]
-            inside = matches(segment.rule, portrait, now, names)
+            inside = segment.predicate(portrait, now, names)
             if inside == (segment.name in names):
                 continue
             moved.append((segment, inside))

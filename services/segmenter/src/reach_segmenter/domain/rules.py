@@ -141,7 +141,7 @@ class Condition(BaseModel):
                 raise ValueError("between needs a list of two values [lower, upper]")
             for item in self.value:
                 _readable_as(kind, item, self)
-            lower, upper = (_typed(kind, v) for v in self.value)
+            lower, upper = (typed_value(kind, v) for v in self.value)
             if lower > upper:
                 raise ValueError(
                     f"between needs lower <= upper; {self.value[0]!r} > {self.value[1]!r}"
@@ -182,7 +182,7 @@ def _readable_as(kind: str, value: Any, c: Condition) -> None:
         raise ValueError(f"{where} needs text")
 
 
-def _typed(kind: str, value: Any) -> Any:
+def typed_value(kind: str, value: Any) -> Any:
     """A validated JSON value as the Python value it stands for."""
     if kind == "number":
         return Decimal(str(value))

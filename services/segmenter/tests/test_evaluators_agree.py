@@ -1,5 +1,6 @@
-"""Property: the rule compiled to SQL selects exactly the portraits the Python predicate accepts,
-on SQLite and on PostgreSQL, for random valid rules, portraits and memberships."""
+"""Properties: the rule compiled to SQL (on SQLite and PostgreSQL) and the rule compiled to a
+Python closure select exactly the portraits `matches` accepts, for random valid rules, portraits
+and memberships."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from reach_contracts import Portrait
 from reach_contracts.enums import RiskLevel
@@ -18,6 +19,7 @@ from reach_runtime.db import create_engine
 from reach_segmenter.adapters.rule_sql import portrait_json, rule_clause
 from reach_segmenter.bootstrap import bootstrap
 from reach_segmenter.db.tables import MembershipRow, PortraitRow, SegmentRow
+from reach_segmenter.domain.predicate import compile_rule
 from reach_segmenter.domain.rules import MAX_DEPTH, AllOf, AnyOf, NotOf, Rule, depth, matches
 from reach_segmenter.domain.segment import parse_rule
 from reach_segmenter.settings import SegmenterSettings
@@ -128,6 +130,8 @@ portraits = st.builds(
     instrument_mix=st.dictionaries(st.sampled_from(["fund", "stock"]), fractions, max_size=2),
 )
 clients = st.tuples(portraits, st.frozensets(st.sampled_from(list(SEGMENTS))))
+FLOAT_EDGE = parse_rule(_cond("drawdown_90d", "gte", "0.3"))  # 0.3 as a float is below 0.3
+AT_THE_EDGE = Portrait(version=1, as_of=NOW, drawdown_90d=0.3)
 
 
 @pytest.fixture
@@ -157,6 +161,7 @@ async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
     max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 @given(rule=rules, population=st.lists(clients, max_size=6), now=instants)
+@example(rule=FLOAT_EDGE, population=[(AT_THE_EDGE, frozenset())], now=NOW)
 async def test_the_sql_query_selects_exactly_the_clients_the_python_predicate_accepts(
     engine: AsyncEngine,
     rule: Rule,
@@ -187,3 +192,13 @@ async def test_the_sql_query_selects_exactly_the_clients_the_python_predicate_ac
         if matches(rule, portrait, now, member_of)
     }
     assert selected == expected
+
+
+@settings(max_examples=500, deadline=None)
+@given(rule=rules, client=clients, now=instants)
+@example(rule=FLOAT_EDGE, client=(AT_THE_EDGE, frozenset()), now=NOW)
+def test_the_compiled_predicate_decides_as_matches_does(
+    rule: Rule, client: tuple[Portrait, frozenset[str]], now: datetime
+) -> None:
+    portrait, member_of = client
+    assert compile_rule(rule)(portrait, now, member_of) is matches(rule, portrait, now, member_of)
