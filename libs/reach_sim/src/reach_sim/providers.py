@@ -93,6 +93,12 @@ class ProviderRequest:
     address: str
     body: dict[str, Any]
     headers: dict[str, str]
+    at: float = 0.0  # time.time() when it arrived
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    request_queue_size = 256  # many notifier connections open at once
 
 
 class _HttpProvider:
@@ -115,8 +121,7 @@ class _HttpProvider:
         self.down = False  # every request answered 503
         self._failures: list[tuple[int, dict[str, Any]]] = []
         self.receipt_url, self.secret = receipt_url, secret
-        self._server = ThreadingHTTPServer(("127.0.0.1", port), self._handler())
-        self._server.daemon_threads = True
+        self._server = _Server(("127.0.0.1", port), self._handler())
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
         self._serial = 0
 
@@ -177,7 +182,9 @@ class _HttpProvider:
         key, address = self.parse(handler, body)
         headers = {k.lower(): v for k, v in handler.headers.items()}
         with self._lock:
-            self.requests.append(ProviderRequest(handler.path, key, address, body, headers))
+            self.requests.append(
+                ProviderRequest(handler.path, key, address, body, headers, time.time())
+            )
             if self.down:
                 return 503, {"message": "provider down"}
             if self._failures:
@@ -231,6 +238,7 @@ class _HttpProvider:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            disable_nagle_algorithm = True  # headers and body go out at once with keep-alive
 
             def do_POST(self) -> None:
                 status, answer = provider._receive(self)
