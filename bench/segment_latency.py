@@ -464,51 +464,91 @@ async def measure_latency(opts: argparse.Namespace) -> dict:
 # --- 2. evaluation cost as segments grow ---------------------------------------------------------
 
 
-async def measure_growth_point(opts: argparse.Namespace, count: int) -> dict:
-    log(
-        f"growth: {count} segments, {opts.growth_clients:,} clients, {opts.growth_changes:,} changes"
-    )
-    async with segmenter(opts) as service:
-        await create_segments(service, synthetic_segments(count, touching=opts.touching))
-        setup = first_versions(opts.growth_clients)
-        await publish(opts.bootstrap, service.prefix + PORTRAITS, setup)
-        if await service.wait_processed(len(setup), opts.timeout) is None:
-            return {"segments": count, "error": "first portrait versions not processed in time"}
-        measured = changes(opts.growth_clients, opts.growth_changes, {})
-        before = await service.processed()
-        h_sum = await service.metric("reach_handler_seconds_sum", service="segmenter")
-        h_count = await service.metric("reach_handler_seconds_count", service="segmenter")
+@dataclass
+class GrowthPoint:
+    segments: int
+    service: Segmenter
+    last: dict[int, int]
+    seconds: float = 0.0
+    changes: int = 0
+    handler_seconds: float = 0.0
+    handled: float = 0.0
+
+    async def round(self, opts: argparse.Namespace, count: int) -> None:
+        """Publish `count` changes at once and wait until all are processed."""
+        measured = changes(opts.growth_clients, count, self.last)
+        metric = self.service.metric
+        before = await self.service.processed()
+        h_sum = await metric("reach_handler_seconds_sum", service="segmenter")
+        h_count = await metric("reach_handler_seconds_count", service="segmenter")
         t0 = time.perf_counter()
-        await publish(opts.bootstrap, service.prefix + PORTRAITS, measured)
-        waited = await service.wait_processed(before + len(measured), opts.timeout)
-        if waited is None:
-            return {"segments": count, "error": "changes not processed in time"}
-        seconds = time.perf_counter() - t0
-        h_sum = await service.metric("reach_handler_seconds_sum", service="segmenter") - h_sum
-        h_count = await service.metric("reach_handler_seconds_count", service="segmenter") - h_count
-    result = {
-        "segments": count,
-        "changes": len(measured),
-        "seconds": round(seconds, 3),
-        "changes_per_s": round(len(measured) / seconds, 1),
-        "us_per_change": round(seconds / len(measured) * 1e6, 1),
-        "handler_us_per_change": round(h_sum / h_count * 1e6, 1) if h_count else None,
-    }
-    log(f"  {result['us_per_change']} us/change, handler {result['handler_us_per_change']} us")
-    return result
+        await publish(opts.bootstrap, self.service.prefix + PORTRAITS, measured)
+        if await self.service.wait_processed(before + len(measured), opts.timeout) is None:
+            raise RuntimeError(f"{self.segments} segments: changes not processed in time")
+        self.seconds += time.perf_counter() - t0
+        self.changes += len(measured)
+        self.handler_seconds += (
+            await metric("reach_handler_seconds_sum", service="segmenter") - h_sum
+        )
+        self.handled += await metric("reach_handler_seconds_count", service="segmenter") - h_count
+
+    def result(self) -> dict:
+        return {
+            "segments": self.segments,
+            "changes": self.changes,
+            "seconds": round(self.seconds, 3),
+            "changes_per_s": round(self.changes / self.seconds, 1),
+            "us_per_change": round(self.seconds / self.changes * 1e6, 1),
+            "handler_us_per_change": round(self.handler_seconds / self.handled * 1e6, 1)
+            if self.handled
+            else None,
+        }
 
 
 async def measure_growth(opts: argparse.Namespace) -> dict:
-    points = [await measure_growth_point(opts, int(c)) for c in opts.growth.split(",")]
-    ok = [p for p in points if "error" not in p]
-    summary: dict[str, Any] = {"points": points, "segments_reading_changed_field": opts.touching}
-    if len(ok) >= 2:
-        summary["us_per_change_ratio"] = round(ok[-1]["us_per_change"] / ok[0]["us_per_change"], 2)
-        if ok[0]["handler_us_per_change"] and ok[-1]["handler_us_per_change"]:
-            summary["handler_us_per_change_ratio"] = round(
-                ok[-1]["handler_us_per_change"] / ok[0]["handler_us_per_change"], 2
-            )
-        summary["segments_ratio"] = ok[-1]["segments"] / ok[0]["segments"]
+    """One segmenter per segment count, all running; rounds of changes alternate between them so
+    that the load of a shared machine weighs on every count alike."""
+    counts = [int(c) for c in opts.growth.split(",")]
+    rounds = max(1, opts.growth_rounds)
+    log(
+        f"growth: {counts} segments, {opts.growth_clients:,} clients, "
+        f"{opts.growth_changes:,} changes each in {rounds} rounds"
+    )
+    async with contextlib.AsyncExitStack() as stack:
+        points = []
+        for count in counts:
+            service = await stack.enter_async_context(segmenter(opts))
+            await create_segments(service, synthetic_segments(count, touching=opts.touching))
+            setup = first_versions(opts.growth_clients)
+            await publish(opts.bootstrap, service.prefix + PORTRAITS, setup)
+            if await service.wait_processed(len(setup), opts.timeout) is None:
+                return {"error": f"{count} segments: first versions not processed in time"}
+            points.append(GrowthPoint(count, service, {}))
+            log(f"  {count} segments ready")
+        try:
+            for _ in range(rounds):
+                for point in points:
+                    await point.round(opts, opts.growth_changes // rounds)
+        except RuntimeError as error:
+            return {"error": str(error)}
+    results = [p.result() for p in points]
+    for r in results:
+        log(
+            f"  {r['segments']:>5} segments: {r['us_per_change']} us/change, handler "
+            f"{r['handler_us_per_change']} us"
+        )
+    first, last = results[0], results[-1]
+    summary: dict[str, Any] = {
+        "points": results,
+        "segments_reading_changed_field": opts.touching,
+        "rounds": rounds,
+        "segments_ratio": last["segments"] / first["segments"],
+        "us_per_change_ratio": round(last["us_per_change"] / first["us_per_change"], 2),
+    }
+    if first["handler_us_per_change"] and last["handler_us_per_change"]:
+        summary["handler_us_per_change_ratio"] = round(
+            last["handler_us_per_change"] / first["handler_us_per_change"], 2
+        )
     return summary
 
 
@@ -607,7 +647,10 @@ async def measure_backfill(opts: argparse.Namespace) -> dict:
 
 
 def table(result: dict) -> str:
-    lines = [f"segmenter benchmark - {result['machine']['cpus']} cpus, PostgreSQL"]
+    lines = [
+        f"segmenter benchmark - {result['machine']['cpus']} cpus, PostgreSQL, load average "
+        f"{result['load_average_before'][0]} before, {result['load_average_after'][0]} after"
+    ]
     latency = result.get("latency")
     if latency and "error" not in latency:
         lines.append(f"latency, {latency['segments']} segments (goal p99 <= 50 ms):")
@@ -621,7 +664,7 @@ def table(result: dict) -> str:
                 f"p99 x{run['p99_ratio']} baseline)",
             ]
     growth = result.get("growth")
-    if growth:
+    if growth and "error" not in growth:
         lines.append("evaluation cost per change:")
         for p in growth["points"]:
             lines.append(
@@ -669,7 +712,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--duration", type=float, default=20, help="seconds of paced changes")
     parser.add_argument("--growth", default="10,100,1000", help="segment counts (growth)")
     parser.add_argument("--growth-clients", type=int, default=1000)
-    parser.add_argument("--growth-changes", type=int, default=5000)
+    parser.add_argument("--growth-changes", type=int, default=5000, help="per segment count")
+    parser.add_argument("--growth-rounds", type=int, default=5, help="alternating rounds")
     parser.add_argument("--backfill-portraits", type=int, default=100_000)
     parser.add_argument(
         "--bootstrap", default=os.environ.get("KAFKA_BOOTSTRAP_SERVERS") or "127.0.0.1:9092"
@@ -692,7 +736,9 @@ def main(argv: list[str] | None = None) -> int:
             "python": platform.python_version(),
             "platform": platform.platform(),
         },
+        "load_average_before": [round(x, 2) for x in os.getloadavg()],
         **asyncio.run(run(opts)),
+        "load_average_after": [round(x, 2) for x in os.getloadavg()],
     }
     text = json.dumps(result, indent=2, default=str)
     print(text)
@@ -703,7 +749,7 @@ def main(argv: list[str] | None = None) -> int:
     failed = any(
         isinstance(part, dict) and "error" in part
         for part in (result.get("latency"), result.get("backfill"))
-    ) or any("error" in p for p in result.get("growth", {}).get("points", []))
+    ) or "error" in result.get("growth", {})
     return 1 if failed else 0
 
 
