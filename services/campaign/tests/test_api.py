@@ -19,6 +19,7 @@ from reach_contracts import (
     SegmentMembershipChange,
     decode,
 )
+from reach_runtime.clock import ManualClock
 from reach_runtime.stack import Broker
 from reach_runtime.testing import eventually, running
 
@@ -235,6 +236,8 @@ async def test_a_service_notice_can_be_activated_by_its_author_without_a_second_
         assert campaign["latest"]["spec"]["scene"] == {
             "kind": "segment_entered",
             "segment_id": "SEG-1",
+            "delay": None,
+            "reentry": {"once": False, "min_days_between": 0},
         }
         activated = await http.post(f"/campaigns/{campaign['id']}/activate", headers=as_("ann"))
         assert activated.json()["status"] == "active", activated.text
@@ -279,10 +282,11 @@ async def test_a_live_campaign_sends_its_approved_words_to_clients_in_its_audien
     await broker.publish(
         "reach.portraits.v1",
         portrait("C1", 1, risk_level="C3", advisor_id="ADV7"),
-        portrait("C1", 2, risk_level="C3", advisor_id="ADV9"),
+        portrait("C1", 2, risk_level="C3", advisor_id="ADV9", total_assets=50_000),
         portrait("C1", 1, risk_level="C1", advisor_id="ADV1"),  # late: ignored
     )
-    async with running(bootstrap(settings(sqlite_url, broker))) as (runtime, http):
+    clock = ManualClock(NOW)  # 10:00 in Shanghai: inside the send window
+    async with running(bootstrap(settings(sqlite_url, broker)), clock=clock) as (runtime, http):
         await eventually(lambda: runtime.consumer.caught_up)
         await http.post("/catalogue", json=FUND, headers=as_("ann"))
         script = await approved_script(

@@ -2,28 +2,100 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from pathlib import Path
+from typing import get_args
 
-from reach_runtime.service import ServiceDefinition
+from reach_contracts import Event, topic_for
+from reach_runtime.service import Runtime, ServiceDefinition
+from reach_runtime.uow import UnitOfWork
+from sqlalchemy import or_, select
 
-from reach_campaign.api import audit, campaigns, catalogue, scripts
-from reach_campaign.db.tables import metadata
+from reach_campaign.api import audit, campaigns, catalogue, decisions, scripts
+from reach_campaign.db.tables import ClientActivityRow, metadata
+from reach_campaign.domain.model import UpstreamEvent
+from reach_campaign.handlers.decisions import release_due
 from reach_campaign.handlers.portraits import on_portrait_updated
-from reach_campaign.handlers.triggers import SUBSCRIPTIONS as TRIGGERS
+from reach_campaign.handlers.triggers import event_handler, segment_handlers, sweep_inactivity
 from reach_campaign.settings import CampaignSettings
+
+log = logging.getLogger(__name__)
+UPSTREAM_EVENTS = get_args(UpstreamEvent)
+
+
+def subscriptions(settings: CampaignSettings) -> dict[str, dict]:
+    """Memberships and portraits, and every upstream event a scene can name."""
+    on_event = event_handler(settings.caps)
+    result: dict[str, dict] = {
+        "reach.segment-memberships.v1": segment_handlers(settings.caps),
+        "reach.portraits.v1": {"portrait.updated": on_portrait_updated},
+    }
+    for event_type in UPSTREAM_EVENTS:
+        result.setdefault(topic_for(event_type).name, {})[event_type] = on_event
+    return result
+
+
+async def preload(events: list[Event], uow: UnitOfWork) -> None:
+    """Load the batch's client activity in one query (the handlers then find it in the session)."""
+    keys = {(e.client_id, e.event_type) for e in events if e.event_type in UPSTREAM_EVENTS}
+    for start in range(0, len(keys), 300):
+        chunk = list(keys)[start : start + 300]
+        await uow.session.scalars(
+            select(ClientActivityRow).where(
+                or_(
+                    *(
+                        (ClientActivityRow.client_id == c) & (ClientActivityRow.event_type == t)
+                        for c, t in chunk
+                    )
+                )
+            )
+        )
 
 
 def bootstrap(settings: CampaignSettings | None = None) -> ServiceDefinition:
+    settings = settings or CampaignSettings()
+
+    async def releaser(runtime: Runtime) -> None:
+        """Releases stored sends as they fall due: delayed, deferred to the window, or held."""
+        while True:
+            try:
+                async with runtime.uows() as uow:
+                    released = await release_due(uow, settings.caps)
+            except Exception:
+                log.exception("releasing due sends failed; retrying")
+                released = 0
+            if released < 200:
+                await asyncio.sleep(settings.release_interval_s)
+
+    async def inactivity(runtime: Runtime) -> None:
+        """Fires inactivity scenes as time passes, every `inactivity_sweep_s`."""
+        while True:
+            await asyncio.sleep(settings.inactivity_sweep_s)
+            try:
+                async with runtime.uows() as uow:
+                    await sweep_inactivity(uow, settings.caps)
+            except Exception:
+                log.exception(
+                    "inactivity sweep failed; next one in %ss", settings.inactivity_sweep_s
+                )
+
     return ServiceDefinition(
         name="campaign",
         description="Campaigns from the eight operating elements: versioned, approved by a second"
-        " person, audited; fired at the right moment with holdout groups.",
-        settings=settings or CampaignSettings(),
+        " person, audited; fired at the right moment through the client-protection gate, with"
+        " holdout groups and a record of every decision.",
+        settings=settings,
         metadata=metadata,
         migrations=Path(__file__).parent / "db" / "versions",
-        subscriptions={
-            **TRIGGERS,
-            "reach.portraits.v1": {"portrait.updated": on_portrait_updated},
-        },
-        routers=[campaigns.router, scripts.router, catalogue.router, audit.router],
+        subscriptions=subscriptions(settings),
+        routers=[
+            campaigns.router,
+            scripts.router,
+            catalogue.router,
+            audit.router,
+            decisions.router,
+        ],
+        workers=[releaser, inactivity],
+        preload=preload,
     )

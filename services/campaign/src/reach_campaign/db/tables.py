@@ -148,22 +148,63 @@ class AuditRow(Base):
 
 
 class DecisionRow(Base):
-    """Every outreach decision, once per idempotency key: sent on, held out, or skipped and why."""
+    """Every outreach decision, once per idempotency key, with its reason and its history: sent
+    on, held out, stopped by a gate, skipped, or scheduled (a delayed or deferred send waiting
+    for `due_at`; the release loop picks these up, so they survive restarts)."""
 
     __tablename__ = "outreach_decisions"
+    __table_args__ = (
+        Index("ix_outreach_decisions_due", "decision", "due_at"),
+        Index("ix_outreach_decisions_client", "client_id", "released_at"),
+        Index("ix_outreach_decisions_campaign_client", "campaign_id", "client_id"),
+    )
 
     idempotency_key: Mapped[str] = mapped_column(String(128), primary_key=True)
     campaign_id: Mapped[str] = mapped_column(ForeignKey("campaigns.id"), nullable=False, index=True)
     campaign_version: Mapped[int | None] = mapped_column(Integer, nullable=True)
     client_id: Mapped[str] = mapped_column(String(64), nullable=False)
-    decision: Mapped[str] = mapped_column(
-        String(16), nullable=False
-    )  # requested, held_out, skipped
+    # requested, held_out, suppressed, skipped, scheduled
+    decision: Mapped[str] = mapped_column(String(16), nullable=False)
+    gate: Mapped[str | None] = mapped_column(String(32), nullable=True)
     reason: Mapped[str | None] = mapped_column(String(200), nullable=True)
     channel: Mapped[str | None] = mapped_column(String(16), nullable=True)
     variant: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    purpose: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    priority: Mapped[int | None] = mapped_column(Integer, nullable=True)
     trigger_event_id: Mapped[str] = mapped_column(String(128), nullable=False)
+    trigger_kind: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    occurred_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     decided_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False)
+    due_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    released_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    context: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    history: Mapped[list[Any] | None] = mapped_column(JSON, nullable=True)
+
+
+class GateSwitchRow(Base):
+    """A switch of the protection gate; `global_pause` on holds every outreach until it is off."""
+
+    __tablename__ = "gate_switches"
+
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    on: Mapped[bool] = mapped_column(Boolean, nullable=False)
+    reason: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    changed_by: Mapped[str] = mapped_column(String(128), nullable=False)
+    changed_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False)
+
+
+class ClientActivityRow(Base):
+    """What each client did, per upstream event type: first and last time and how often (for
+    "first ever", "days since the previous one", inactivity and "did A but not B")."""
+
+    __tablename__ = "client_activity"
+    __table_args__ = (Index("ix_client_activity_type_last", "event_type", "last_at"),)
+
+    client_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    event_type: Mapped[str] = mapped_column(String(64), primary_key=True)
+    first_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False)
+    last_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False)
+    count: Mapped[int] = mapped_column(Integer, nullable=False)
 
 
 metadata = Base.metadata

@@ -11,7 +11,7 @@ from enum import StrEnum
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
-from reach_contracts import Channel
+from reach_contracts import Channel, event_class
 
 Identifier = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._:@-]+$")]
 
@@ -92,20 +92,112 @@ class Service(Strict):
         return item_id
 
 
-class SegmentEnteredScene(Strict):
+_CLOCK = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
+
+
+def _clock_time(value: str) -> str:
+    if not _CLOCK.match(value):
+        raise ValueError("a time of day as HH:MM")
+    return value
+
+
+class Delay(Strict):
+    """Wait after the occurrence: `minutes`, or until the next trading day at a time of day."""
+
+    minutes: int = Field(default=0, ge=0, le=60 * 24 * 90)
+    next_trading_day_at: str | None = Field(default=None, description="HH:MM, Asia/Shanghai")
+
+    @field_validator("next_trading_day_at")
+    @classmethod
+    def _time(cls, value: str | None) -> str | None:
+        return None if value is None else _clock_time(value)
+
+
+class Reentry(Strict):
+    """How often one client may be picked by this campaign: once ever, or with days between."""
+
+    once: bool = False
+    min_days_between: int = Field(default=0, ge=0, le=3650)
+
+
+class SceneBase(Strict):
+    delay: Delay | None = None
+    reentry: Reentry = Field(default_factory=Reentry)
+
+
+class SegmentEnteredScene(SceneBase):
     kind: Literal["segment_entered"]
     segment_id: Identifier
 
 
-class SegmentExitedScene(Strict):
+class SegmentExitedScene(SceneBase):
     kind: Literal["segment_exited"]
     segment_id: Identifier
 
 
-# New trigger kinds (event pattern, schedule, inactivity, delay, "did A but not B") join here.
-Scene = Annotated[SegmentEnteredScene | SegmentExitedScene, Field(discriminator="kind")]
+UpstreamEvent = Literal[
+    "trade.executed",
+    "login.succeeded",
+    "funds.transferred",
+    "account.opened",
+    "account.risk_assessed",
+    "account.closed",
+    "product.purchased",
+    "product.redeemed",
+    "wechat.followed",
+    "app.registered",
+    "content.viewed",
+    "referral.invited",
+    "message.replied",
+]
+# Facts the engine works out for each event, usable in conditions besides the payload's fields.
+DERIVED_FIELDS = {
+    "first_ever": "true for the client's first event of this type",
+    "days_since_previous": "days since the client's previous event of this type (none: null)",
+    "share_of_assets": "amount / the client's total assets in the stored portrait",
+}
 
-_CLOCK = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
+
+class Condition(Strict):
+    """`field op value` on the event's payload or a derived fact (DERIVED_FIELDS)."""
+
+    field: str = Field(min_length=1, max_length=64, pattern=r"^[a-z_][a-z0-9_]*$")
+    op: Literal["eq", "ne", "gt", "gte", "lt", "lte", "in"]
+    value: bool | float | str | list[str] | None
+
+
+class EventScene(SceneBase):
+    """An upstream event that meets every condition, e.g. funds.transferred out with
+    share_of_assets >= 0.5, the first ever trade.executed, a login after >= 30 days away."""
+
+    kind: Literal["event"]
+    event_type: UpstreamEvent
+    conditions: list[Condition] = Field(default_factory=list, max_length=10)
+
+
+class InactivityScene(SceneBase):
+    """No `event_type` from the client for `days`: fires once per quiet spell."""
+
+    kind: Literal["inactivity"]
+    event_type: UpstreamEvent
+    days: int = Field(ge=1, le=3650)
+
+
+class DidNotScene(SceneBase):
+    """Did A (meeting the conditions) but not B within `within_days`: fires when the days are up."""
+
+    kind: Literal["did_not"]
+    event_type: UpstreamEvent
+    conditions: list[Condition] = Field(default_factory=list, max_length=10)
+    then_not: UpstreamEvent
+    within_days: int = Field(ge=1, le=365)
+
+
+Scene = Annotated[
+    SegmentEnteredScene | SegmentExitedScene | EventScene | InactivityScene | DidNotScene,
+    Field(discriminator="kind"),
+]
+AnyScene = SegmentEnteredScene | SegmentExitedScene | EventScene | InactivityScene | DidNotScene
 
 
 class SendWindow(Strict):
@@ -116,9 +208,7 @@ class SendWindow(Strict):
     @field_validator("start", "end")
     @classmethod
     def _clock_time(cls, value: str) -> str:
-        if not _CLOCK.match(value):
-            raise ValueError("a time of day as HH:MM")
-        return value
+        return _clock_time(value)
 
     @field_validator("end")
     @classmethod
@@ -128,11 +218,21 @@ class SendWindow(Strict):
         return end
 
 
+class CampaignCap(Strict):
+    """At most `count` outreach from this campaign to one client in `days` (marketing and care)."""
+
+    count: int = Field(default=1, ge=1, le=100)
+    days: int = Field(default=7, ge=1, le=365)
+
+
 class Touchpoint(Strict):
-    """触达: channels in order of preference and the send window."""
+    """触达: channels in order of preference, the send window, this campaign's cap per client,
+    and its priority when several campaigns want the same client at once (higher wins)."""
 
     channels: list[Channel] = Field(min_length=1, max_length=6)
     send_window: SendWindow = Field(default_factory=SendWindow)
+    cap: CampaignCap = Field(default_factory=CampaignCap)
+    priority: int = Field(default=50, ge=0, le=100)
 
     @field_validator("channels")
     @classmethod
@@ -212,12 +312,32 @@ def cross_check(spec: CampaignSpec) -> list[tuple[tuple[str | int, ...], str]]:
             errors.append((("touchpoint", "channels", index), f"no script variant for {channel}"))
         if channel is Channel.WECHAT and spec.service.purpose is not Purpose.SERVICE:
             errors.append((("touchpoint", "channels", index), "WeChat is for service notices only"))
+    scene = spec.scene
+    if isinstance(scene, EventScene | DidNotScene):
+        known = set(payload_fields(scene.event_type)) | set(DERIVED_FIELDS)
+        for index, condition in enumerate(scene.conditions):
+            if condition.field not in known:
+                errors.append(
+                    (
+                        ("scene", "conditions", index, "field"),
+                        f"{scene.event_type} has no field {condition.field!r};"
+                        f" known: {', '.join(sorted(known))}",
+                    )
+                )
     return errors
 
 
-def scene_key(scene: SegmentEnteredScene | SegmentExitedScene) -> tuple[str, str]:
+def payload_fields(event_type: str) -> list[str]:
+    """The payload fields of an upstream event type, from the contracts."""
+    payload = event_class(event_type).model_fields["payload"].annotation
+    return list(getattr(payload, "model_fields", {}))
+
+
+def scene_key(scene: AnyScene) -> tuple[str, str]:
     """How the trigger engine looks a scene up: its kind and what it listens to."""
-    return scene.kind, scene.segment_id
+    if isinstance(scene, SegmentEnteredScene | SegmentExitedScene):
+        return scene.kind, scene.segment_id
+    return scene.kind, scene.event_type
 
 
 class OneMessageCampaign(Strict):

@@ -1,172 +1,216 @@
-"""The trigger engine (segment entered or exited, for now): decide, record, and emit each outreach
-once. Decisions use the campaign's live version; the audience and exclusions are checked against
-the memberships this service has seen."""
+"""The trigger engine: segment entered or exited, upstream event patterns with conditions, "did A
+but not B within N days", and inactivity. Each occurrence is decided once per live campaign
+(handlers/decisions.py); what is due at once is released in the same transaction."""
 
 from __future__ import annotations
 
-from reach_contracts import (
-    OutreachHeldOut,
-    OutreachHeldOutPayload,
-    OutreachRequested,
-    OutreachRequestedPayload,
-    SegmentEntered,
-    SegmentExited,
-)
-from reach_contracts import (
-    Purpose as ContactPurpose,
-)
-from reach_runtime.ids import derived_id
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any
+
+from reach_contracts import Event, SegmentEntered, SegmentExited
 from reach_runtime.uow import UnitOfWork
-from sqlalchemy import delete, select
+from sqlalchemy import and_, delete, exists, select
 
 from reach_campaign.db.tables import (
     CampaignRow,
     CampaignTriggerRow,
     CampaignVersionRow,
-    ClientPortraitRow,
+    ClientActivityRow,
     DecisionRow,
-    ScriptVersionRow,
     SegmentMembershipRow,
 )
-from reach_campaign.domain.assignment import in_holdout, variant_index
-from reach_campaign.domain.model import Audience, CampaignSpec, Purpose
-from reach_campaign.domain.templates import placeholders, portrait_variables
+from reach_campaign.domain.conditions import facts, matches
+from reach_campaign.domain.gate import Caps
+from reach_campaign.domain.model import (
+    CampaignSpec,
+    Delay,
+    DidNotScene,
+    EventScene,
+    InactivityScene,
+    UpstreamEvent,
+)
+from reach_campaign.handlers.decisions import (
+    Live,
+    Occurrence,
+    decide,
+    portrait_of,
+    release_all,
+)
 
-OUTREACH_TOPIC = "reach.outreach.v1"
-Membership = SegmentEntered | SegmentExited
-
-
-async def on_segment_entered(event: SegmentEntered, uow: UnitOfWork) -> None:
-    """Remember the membership, then every active campaign with this scene decides."""
-    key = (event.payload.segment_id, event.client_id)
-    if await uow.session.get(SegmentMembershipRow, key) is None:
-        uow.session.add(
-            SegmentMembershipRow(segment_id=key[0], client_id=key[1], entered_at=event.occurred_at)
-        )
-    await _fire(uow, "segment_entered", event)
-
-
-async def on_segment_exited(event: SegmentExited, uow: UnitOfWork) -> None:
-    await uow.session.execute(
-        delete(SegmentMembershipRow).where(
-            SegmentMembershipRow.segment_id == event.payload.segment_id,
-            SegmentMembershipRow.client_id == event.client_id,
-        )
-    )
-    await _fire(uow, "segment_exited", event)
+Handler = Callable[[Any, UnitOfWork], Any]
 
 
-async def _fire(uow: UnitOfWork, kind: str, event: Membership) -> None:
-    campaigns = await uow.session.scalars(
-        select(CampaignRow)
-        .join(CampaignTriggerRow, CampaignTriggerRow.campaign_id == CampaignRow.id)
-        .where(
-            CampaignTriggerRow.kind == kind,
-            CampaignTriggerRow.key == event.payload.segment_id,
-            CampaignRow.status == "active",
-        )
-    )
-    for campaign in list(campaigns):
-        await _decide(uow, campaign, event)
-
-
-async def _decide(uow: UnitOfWork, campaign: CampaignRow, event: Membership) -> None:
-    key = derived_id("outreach", campaign.id, event.client_id, event.event_id)
-    if await uow.session.get(DecisionRow, key) is not None:
-        return
-    version = await uow.session.get(CampaignVersionRow, (campaign.id, campaign.live_version))
-    assert version is not None, "an active campaign has a live version"
-    spec = CampaignSpec.model_validate(version.spec)
-    decision = DecisionRow(
-        idempotency_key=key,
-        campaign_id=campaign.id,
-        campaign_version=version.version,
-        client_id=event.client_id,
-        trigger_event_id=event.event_id,
-        decided_at=uow.clock.now(),
-    )
-    refusal = await _outside_audience(uow, spec.audience, event.client_id)
-    if refusal is not None:
-        decision.decision, decision.reason = "skipped", refusal
-        uow.session.add(decision)
-        return
-    envelope = {
-        "event_id": derived_id("decision", key),
-        "occurred_at": decision.decided_at,
-        "client_id": event.client_id,
-    }
-    if in_holdout(campaign.id, event.client_id, spec.evaluation.holdout_percent):
-        decision.decision, decision.reason = "held_out", "control group"
-        uow.session.add(decision)
-        uow.emit(
-            OUTREACH_TOPIC,
-            OutreachHeldOut(
-                **envelope,
-                payload=OutreachHeldOutPayload(
-                    idempotency_key=key,
-                    campaign_id=campaign.id,
-                    campaign_name=spec.name,
-                    trigger_event_id=event.event_id,
+async def live_campaigns(uow: UnitOfWork, kind: str, key: str) -> list[Live]:
+    """Active campaigns whose live version listens to (kind, key), cached for the transaction."""
+    cache_key = f"live:{kind}:{key}"
+    if cache_key not in uow.cache:
+        rows = await uow.session.execute(
+            select(CampaignRow, CampaignVersionRow)
+            .join(CampaignTriggerRow, CampaignTriggerRow.campaign_id == CampaignRow.id)
+            .join(
+                CampaignVersionRow,
+                and_(
+                    CampaignVersionRow.campaign_id == CampaignRow.id,
+                    CampaignVersionRow.version == CampaignRow.live_version,
                 ),
-            ),
+            )
+            .where(
+                CampaignTriggerRow.kind == kind,
+                CampaignTriggerRow.key == key,
+                CampaignRow.status == "active",
+            )
         )
-        return
-    channel = spec.touchpoint.channels[0]  # the protection gate will pick by consent later
-    variants = [v for v in spec.script.variants if v.channel == channel]
-    chosen = variants[variant_index(campaign.id, event.client_id, [v.weight for v in variants])]
-    words = await uow.session.get(ScriptVersionRow, (chosen.script_id, chosen.version))
-    assert words is not None, "a live version's scripts exist"
-    variables = await _variables(uow, spec, event, f"{words.subject or ''}{words.body}")
-    decision.decision, decision.channel, decision.variant = "requested", channel, chosen.variant
-    uow.session.add(decision)
-    uow.emit(
-        OUTREACH_TOPIC,
-        OutreachRequested(
-            **envelope,
-            payload=OutreachRequestedPayload(
-                idempotency_key=key,
-                campaign_id=campaign.id,
-                campaign_name=spec.name,
-                variant=chosen.variant,
-                channel=channel,
-                purpose=_contact_purpose(spec.service.purpose),
-                subject=words.subject,
-                body=words.body,
-                trigger_event_id=event.event_id,
-                variables=variables,
-            ),
-        ),
+        uow.cache[cache_key] = [
+            Live(c, v.version, CampaignSpec.model_validate(v.spec)) for c, v in rows.all()
+        ]
+    return uow.cache[cache_key]
+
+
+async def fire(uow: UnitOfWork, caps: Caps, pairs: list[tuple[Live, Occurrence]]) -> None:
+    """Decide each (campaign, occurrence); release together what is due now, by priority."""
+    rows = [await decide(uow, live, occurrence) for live, occurrence in pairs]
+    now = uow.clock.now()
+    due = [r for r in rows if r and r.decision == "scheduled" and r.due_at and r.due_at <= now]
+    await release_all(uow, due, caps)
+
+
+def segment_handlers(caps: Caps) -> dict[str, Handler]:
+    async def on_entered(event: SegmentEntered, uow: UnitOfWork) -> None:
+        """Remember the membership, then every active campaign with this scene decides."""
+        key = (event.payload.segment_id, event.client_id)
+        if await uow.session.get(SegmentMembershipRow, key) is None:
+            uow.session.add(
+                SegmentMembershipRow(
+                    segment_id=key[0], client_id=key[1], entered_at=event.occurred_at
+                )
+            )
+        await _membership(uow, caps, "segment_entered", event)
+
+    async def on_exited(event: SegmentExited, uow: UnitOfWork) -> None:
+        await uow.session.execute(
+            delete(SegmentMembershipRow).where(
+                SegmentMembershipRow.segment_id == event.payload.segment_id,
+                SegmentMembershipRow.client_id == event.client_id,
+            )
+        )
+        await _membership(uow, caps, "segment_exited", event)
+
+    return {"segment.entered": on_entered, "segment.exited": on_exited}
+
+
+async def _membership(
+    uow: UnitOfWork, caps: Caps, kind: str, event: SegmentEntered | SegmentExited
+) -> None:
+    occurrence = Occurrence(
+        kind=kind,
+        event_id=event.event_id,
+        client_id=event.client_id,
+        occurred_at=event.occurred_at,
+        context={"segment": event.payload.segment_name},
     )
+    lives = await live_campaigns(uow, kind, event.payload.segment_id)
+    await fire(uow, caps, [(live, occurrence) for live in lives])
 
 
-def _contact_purpose(purpose: Purpose) -> ContactPurpose:
-    """Care is sent under marketing consent; only service notices are service."""
-    return ContactPurpose.SERVICE if purpose is Purpose.SERVICE else ContactPurpose.MARKETING
+def event_handler(caps: Caps) -> Handler:
+    async def on_event(event: Event, uow: UnitOfWork) -> None:
+        """Update what the client did, then fire event and did-A-not-B scenes that match."""
+        activity = await uow.session.get(ClientActivityRow, (event.client_id, event.event_type))
+        previous = activity.last_at if activity else None
+        if activity is None:
+            activity = ClientActivityRow(
+                client_id=event.client_id,
+                event_type=event.event_type,
+                first_at=event.occurred_at,
+                last_at=event.occurred_at,
+                count=0,
+            )
+            uow.session.add(activity)
+        first_ever = activity.count == 0
+        activity.count += 1
+        activity.first_at = min(activity.first_at, event.occurred_at)
+        activity.last_at = max(activity.last_at, event.occurred_at)
+        pairs = []
+        for kind in ("event", "did_not"):
+            for live in await live_campaigns(uow, kind, event.event_type):
+                scene = live.spec.scene
+                assert isinstance(scene, EventScene | DidNotScene)
+                portrait = await portrait_of(uow, event.client_id)
+                known = facts(event, portrait, first_ever=first_ever, previous=previous)
+                if not matches(scene.conditions, known):
+                    continue
+                context: dict[str, Any] = {"event_type": event.event_type}
+                if isinstance(scene, DidNotScene):
+                    context |= {
+                        "unless_event": scene.then_not,
+                        "unless_since": str(event.occurred_at),
+                    }
+                    live = _delayed(live, scene.within_days)
+                pairs.append(
+                    (
+                        live,
+                        Occurrence(
+                            kind=kind,
+                            event_id=event.event_id,
+                            client_id=event.client_id,
+                            occurred_at=event.occurred_at,
+                            context=context,
+                        ),
+                    )
+                )
+        await fire(uow, caps, pairs)
+
+    return on_event
 
 
-async def _outside_audience(uow: UnitOfWork, audience: Audience, client_id: str) -> str | None:
-    for segment_id in audience.segments:
-        if await uow.session.get(SegmentMembershipRow, (segment_id, client_id)) is None:
-            return f"not in segment {segment_id}"
-    for segment_id in audience.exclude_segments:
-        if await uow.session.get(SegmentMembershipRow, (segment_id, client_id)) is not None:
-            return f"excluded by segment {segment_id}"
-    return None
+def _delayed(live: Live, days: int) -> Live:
+    """A did-A-not-B scene waits `within_days` after A (plus its own delay) before it is due."""
+    scene = live.spec.scene
+    assert isinstance(scene, DidNotScene)
+    delay = Delay(minutes=days * 24 * 60 + (scene.delay.minutes if scene.delay else 0))
+    spec = live.spec.model_copy(update={"scene": scene.model_copy(update={"delay": delay})})
+    return Live(live.campaign, live.version, spec)
 
 
-async def _variables(
-    uow: UnitOfWork, spec: CampaignSpec, event: Membership, template: str
-) -> dict[str, str]:
-    """Only the variables the words use: from the event, the campaign and the stored portrait."""
-    portrait = await uow.session.get(ClientPortraitRow, event.client_id)
-    available = portrait_variables(event.client_id, portrait.fields if portrait else {})
-    available |= {"campaign_name": spec.name, "segment": event.payload.segment_name}
-    return {name: available[name] for name in placeholders(template) if name in available}
+async def sweep_inactivity(uow: UnitOfWork, caps: Caps, *, limit: int = 1000) -> int:
+    """Fire inactivity scenes for clients quiet for their `days`, once per quiet spell."""
+    rows = await uow.session.execute(
+        select(CampaignTriggerRow.key).where(CampaignTriggerRow.kind == "inactivity").distinct()
+    )
+    fired = 0
+    now = uow.clock.now()
+    for (event_type,) in rows.all():
+        for live in await live_campaigns(uow, "inactivity", event_type):
+            scene = live.spec.scene
+            assert isinstance(scene, InactivityScene)
+            quiet = await uow.session.scalars(
+                select(ClientActivityRow)
+                .where(
+                    ClientActivityRow.event_type == event_type,
+                    ClientActivityRow.last_at <= now - timedelta(days=scene.days),
+                    ~exists().where(
+                        DecisionRow.campaign_id == live.campaign.id,
+                        DecisionRow.client_id == ClientActivityRow.client_id,
+                        DecisionRow.trigger_kind == "inactivity",
+                        DecisionRow.occurred_at > ClientActivityRow.last_at,
+                    ),
+                )
+                .limit(limit)
+            )
+            pairs = [(live, _quiet_spell(activity, scene.days, event_type)) for activity in quiet]
+            await fire(uow, caps, pairs)
+            fired += len(pairs)
+    await uow.commit()
+    return fired
 
 
-SUBSCRIPTIONS = {
-    "reach.segment-memberships.v1": {
-        "segment.entered": on_segment_entered,
-        "segment.exited": on_segment_exited,
-    },
-}
+def _quiet_spell(activity: ClientActivityRow, days: int, event_type: UpstreamEvent) -> Occurrence:
+    became_quiet: datetime = activity.last_at + timedelta(days=days)
+    return Occurrence(
+        kind="inactivity",
+        event_id=f"inactive:{event_type}:{activity.client_id}:{activity.last_at.isoformat()}"[:128],
+        client_id=activity.client_id,
+        occurred_at=became_quiet,
+        context={"event_type": event_type, "days": str(days)},
+    )
