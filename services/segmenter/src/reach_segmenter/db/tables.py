@@ -44,6 +44,9 @@ class SegmentRow(Base):
     version: Mapped[int] = mapped_column(Integer, nullable=False, server_default="1")
     updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     archived_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    # The clock's now at the last completed sweep (or the last create / edit): the next sweep
+    # looks only at clients whose timestamps crossed a window edge since then.
+    swept_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
 
 class SegmentVersionRow(Base):

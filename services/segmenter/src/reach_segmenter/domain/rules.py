@@ -273,6 +273,13 @@ def segments_of(rule: Rule) -> frozenset[str]:
     return frozenset().union(*(segments_of(c) for c in children(rule)))
 
 
+def time_windows(rule: Rule) -> frozenset[tuple[str, timedelta]]:
+    """(field, duration) of every within / not_within condition in the rule."""
+    if isinstance(rule, Condition):
+        return frozenset({(rule.field, parse_duration(rule.value))} if rule.op in TIME_OPS else ())
+    return frozenset().union(*(time_windows(c) for c in children(rule)))
+
+
 def is_time_relative(rule: Rule) -> bool:
     """True when membership can change with the clock alone."""
     if isinstance(rule, Condition):

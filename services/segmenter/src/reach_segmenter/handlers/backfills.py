@@ -1,5 +1,5 @@
-"""Whole-population passes by SQL, a page of portraits per transaction: back-fill jobs (create,
-edit, archive) and the sweep of time-relative segments.
+"""Set passes by SQL, a page of portraits per transaction: back-fill jobs (create, edit,
+archive) and the sweep of time-relative segments.
 
 A page covers the portraits with client ids in (after, upper]; its memberships, history,
 events and the job's progress commit together, so a crash loses at most the page in hand and
@@ -9,15 +9,18 @@ the re-run, seeing the committed moves, announces nothing twice.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from datetime import datetime
 
 from reach_runtime.uow import UnitOfWork
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select, update
 
 from reach_segmenter.adapters.catalog import CatalogCache, segment_def
 from reach_segmenter.adapters.memberships import Scope
+from reach_segmenter.adapters.rule_sql import rule_clause
 from reach_segmenter.db.tables import BackfillRow, PortraitRow, SegmentRow
+from reach_segmenter.domain.catalog import SegmentDef
+from reach_segmenter.domain.rules import AllOf, AnyOf, Condition, time_windows
 from reach_segmenter.handlers.membership import reconcile
 
 log = logging.getLogger(__name__)
@@ -120,31 +123,83 @@ def describe(job: BackfillRow, now: datetime) -> dict:
 async def sweep(
     *, uows: Callable[[], UnitOfWork], catalogs: CatalogCache, page_size: int
 ) -> tuple[int, int]:
-    """Re-evaluate every time-relative segment at the clock's now, a page per transaction;
-    returns (entered, exited)."""
+    """Re-evaluate every time-relative segment at the clock's now; returns (entered, exited).
+
+    Between two sweeps a membership can move with the clock only for a client whose timestamp
+    crossed the edge of one of the rule's windows, so only those clients are evaluated (all of
+    them when the segment has no previous sweep or the clock went back).
+    """
     totals = [0, 0]
     async with uows() as uow:
         catalog = await catalogs.current(uow)
     for segment in (s for s in catalog.ordered if s.time_relative):
-        after: str = ""
-        while True:
+        async with uows() as uow:
+            row = await uow.session.get(SegmentRow, segment.id)
+            now = uow.clock.now()
+            if row is None or row.archived_at is not None:
+                continue
+            since = row.swept_at
+            crossed = None
+            if since is not None and since <= now:
+                crossed = list(
+                    await uow.session.scalars(
+                        select(PortraitRow.client_id).where(
+                            _crossed(segment, since, now, uow.session.bind.dialect.name)
+                        )
+                    )
+                )
+        scopes = _full(uows, page_size) if crossed is None else _chunks(crossed, page_size)
+        async for scope in scopes:
             async with uows() as uow:
                 current = await catalogs.current(uow, exclusive=True)
                 if segment.id not in current.by_id:
-                    break  # archived meanwhile
-                now = uow.clock.now()
-                upper = await _upper_bound(uow, after, page_size)
+                    break  # archived or edited meanwhile: its own job took over
                 entered, exited = await reconcile(
-                    uow,
-                    current,
-                    current.by_id[segment.id],
-                    _page(after, upper),
-                    cause=f"sweep:{now.isoformat()}",
+                    uow, current, current.by_id[segment.id], scope, cause=f"sweep:{now.isoformat()}"
                 )
                 await uow.commit()
             totals[0] += entered
             totals[1] += exited
-            if upper is None:
-                break
-            after = upper
+        async with uows() as uow:
+            await uow.session.execute(
+                update(SegmentRow)
+                .where(SegmentRow.id == segment.id, SegmentRow.version == segment.version)
+                .values(swept_at=now)
+            )
+            await uow.commit()
     return totals[0], totals[1]
+
+
+def _crossed(
+    segment: SegmentDef, since: datetime, now: datetime, dialect: str
+) -> ColumnElement[bool]:
+    """Portraits with a timestamp that passed a window edge of the rule in [since, now)."""
+    edges = AnyOf(
+        any=[
+            AllOf(
+                all=[
+                    Condition(field=name, op="gte", value=(since - window).isoformat()),
+                    Condition(field=name, op="lt", value=(now - window).isoformat()),
+                ]
+            )
+            for name, window in sorted(time_windows(segment.rule))
+        ]
+    )
+    return rule_clause(edges, dialect=dialect, now=now, segment_ids={})
+
+
+async def _chunks(client_ids: list[str], size: int) -> AsyncIterator[Scope]:
+    for start in range(0, len(client_ids), size):
+        chunk = client_ids[start : start + size]
+        yield lambda column, ids=chunk: column.in_(ids)
+
+
+async def _full(uows: Callable[[], UnitOfWork], size: int) -> AsyncIterator[Scope]:
+    after = ""
+    while True:
+        async with uows() as uow:
+            upper = await _upper_bound(uow, after, size)
+        yield _page(after, upper)
+        if upper is None:
+            return
+        after = upper

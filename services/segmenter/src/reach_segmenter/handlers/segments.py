@@ -103,6 +103,7 @@ async def create_segment(
         time_relative=is_time_relative(parsed),
         created_at=now,
         updated_at=now,
+        swept_at=now,
         version=1,
     )
     uow.session.add(segment)
@@ -149,6 +150,7 @@ async def edit_segment(
     segment.rule = rule_json(parsed)
     segment.time_relative = is_time_relative(parsed)
     segment.updated_at = now
+    segment.swept_at = now  # the back-fill evaluates from now on; sweeps take over after it
     if description is not None:
         segment.description = description
     uow.session.add(
