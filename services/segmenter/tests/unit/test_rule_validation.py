@@ -77,6 +77,10 @@ def test_an_order_comparison_of_a_number_field_with_a_word_is_refused_as_invalid
         pytest.param(cond("opened_on", "eq", "the second of November"), id="word-for-date"),
         pytest.param(cond("trade_count", "lt", "Infinity"), id="infinite-number"),
         pytest.param(cond("risk_level", "eq", 4), id="number-for-text"),
+        pytest.param(cond("total_assets", "gt", "1e999999"), id="huge-number"),
+        pytest.param(cond("total_assets", "lt", "1e-400"), id="tiny-number"),
+        pytest.param(cond("total_assets", "eq", "1234567890.1234567"), id="17-digits"),
+        pytest.param(cond("last_trade_at", "gt", "0001-01-01T00:00:00+14:00"), id="year-1"),
         pytest.param(cond("opened_on", "in", ["2026-11-02", "soon"]), id="word-in-date-list"),
     ],
 )

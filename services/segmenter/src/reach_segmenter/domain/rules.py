@@ -163,6 +163,10 @@ def _readable_as(kind: str, value: Any, c: Condition) -> None:
             raise ValueError(f"{where} needs a number, not {value!r}") from None
         if not number.is_finite():
             raise ValueError(f"{where} needs a finite number")
+        digits = len(number.normalize().as_tuple().digits)
+        if (number and not -30 <= number.adjusted() < 15) or digits > 15:
+            # beyond this, SQL (doubles on SQLite, numeric on PostgreSQL) cannot agree with Python
+            raise ValueError(f"{where} needs at most 15 significant digits, below 10^15")
     elif kind == "time":
         try:
             instant = datetime.fromisoformat(str(value))
@@ -170,6 +174,8 @@ def _readable_as(kind: str, value: Any, c: Condition) -> None:
             raise ValueError(f"{where} needs an ISO-8601 timestamp with offset") from None
         if instant.tzinfo is None:
             raise ValueError(f"{where} needs a timestamp with an offset, such as +08:00")
+        if not 1900 <= instant.year <= 2200:
+            raise ValueError(f"{where} needs a timestamp between the years 1900 and 2200")
     elif kind == "date":
         try:
             date.fromisoformat(str(value))
