@@ -318,7 +318,8 @@ async def paced_round_trip(
     key_of: Any,
     drain_s: float,
 ) -> dict:
-    """Publish at `rate`, read `read_topic`; latency per message matched by `key_of(record)`."""
+    """Publish at `rate`, read `read_topic`; latency per message matched by `key_of(record)`,
+    which returns (key, the record's own occurred_at in epoch seconds or None)."""
     reader = AIOKafkaConsumer(
         bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False, fetch_max_wait_ms=100
     )
@@ -330,6 +331,8 @@ async def paced_round_trip(
         await reader.position(tp)
     sent: dict[tuple[str, int], float] = {}
     arrived: dict[tuple[str, int], float] = {}
+    sent_wall: dict[tuple[str, int], float] = {}
+    stamped: dict[tuple[str, int], float] = {}  # the membership event's occurred_at
     done_sending = asyncio.Event()
 
     async def read() -> None:
@@ -338,7 +341,11 @@ async def paced_round_trip(
             now = time.perf_counter()
             for records in batch.values():
                 for record in records:
-                    arrived.setdefault(key_of(record), now)
+                    key, occurred = key_of(record)
+                    if key not in arrived:
+                        arrived[key] = now
+                        if occurred is not None:
+                            stamped[key] = occurred
             if done_sending.is_set() and len(arrived) >= len(messages):
                 return
 
@@ -356,6 +363,7 @@ async def paced_round_trip(
             elif delay < -0.01:
                 late += 1
             sent[(client_id, version)] = time.perf_counter()
+            sent_wall[(client_id, version)] = time.time()
             futures.append(await producer.send(send_topic, value, key=client_id.encode()))
         await asyncio.gather(*futures)
         send_seconds = time.perf_counter() - t0
@@ -368,6 +376,14 @@ async def paced_round_trip(
         await producer.stop()
         await reader.stop()
     latencies = [arrived[k] - sent[k] for k in sent if k in arrived]
+    split = {}
+    if stamped:  # where the time goes, on the wall clock both processes share
+        split = {
+            "send_to_evaluation": percentiles([stamped[k] - sent_wall[k] for k in stamped]),
+            "evaluation_to_arrival": percentiles(
+                [arrived[k] - sent[k] - (stamped[k] - sent_wall[k]) for k in stamped]
+            ),
+        }
     return {
         "messages": len(messages),
         "matched": len(latencies),
@@ -378,17 +394,20 @@ async def paced_round_trip(
         if last_arrival
         else None,
         **percentiles(latencies),
+        **split,
     }
 
 
-def membership_key(record: Any) -> tuple[str, int]:
+def membership_key(record: Any) -> tuple[tuple[str, int], float]:
+    """(client, portrait version), and when the segmenter decided the change."""
     event = json.loads(record.value)
-    return event["client_id"], event["payload"]["portrait_version"]
+    occurred = datetime.fromisoformat(event["occurred_at"]).timestamp()
+    return (event["client_id"], event["payload"]["portrait_version"]), occurred
 
 
-def portrait_key(record: Any) -> tuple[str, int]:
+def portrait_key(record: Any) -> tuple[tuple[str, int], None]:
     event = json.loads(record.value)
-    return event["client_id"], event["payload"]["version"]
+    return (event["client_id"], event["payload"]["version"]), None
 
 
 async def create_topic(bootstrap: str, name: str, partitions: int) -> None:
