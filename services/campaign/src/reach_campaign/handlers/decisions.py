@@ -306,7 +306,8 @@ async def _release(
         return
     later = open_channels[open_channels.index(chosen) + 1 :]
     await _request(uow, row, spec, chosen, later, portrait)
-    winners[row.client_id] = f"{spec.name!r} (priority {spec.touchpoint.priority})"
+    if spec.service.purpose is not Purpose.SERVICE:  # only what counts against the caps
+        winners[row.client_id] = f"{spec.name!r} (priority {spec.touchpoint.priority})"
 
 
 async def sent_recently(uow: UnitOfWork, client_id: str, now: datetime) -> list[gate.Sent]:
