@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Mapping
 from pathlib import Path
@@ -94,13 +95,13 @@ def bootstrap(
         try:
             while True:
                 try:
-                    await worker.recover()
-                    started = await worker.dispatch_due()
+                    busy = await worker.pass_once()
                 except Exception:
                     log.exception("dispatch failed; retrying")
-                    started = 0
-                if not started:
-                    await asyncio.sleep(settings.dispatch_interval_s)
+                    busy = 0
+                if not busy:  # until a provider call ends or the poll interval passes
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(worker.wake.wait(), settings.dispatch_interval_s)
         finally:
             worker.cancel()
 

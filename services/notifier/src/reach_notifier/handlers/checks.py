@@ -12,7 +12,11 @@ from reach_notifier.domain.policy import Script, refusal
 
 
 async def addresses_of(uow: UnitOfWork, client_id: str) -> dict[str, str | None]:
-    contact = await uow.session.get(ContactRow, client_id)
+    return addresses(client_id, await uow.session.get(ContactRow, client_id))
+
+
+def addresses(client_id: str, contact: ContactRow | None) -> dict[str, str | None]:
+    """Where each channel reaches the client, by address field."""
     return {
         "client_id": client_id,
         "phone": contact.phone if contact else None,

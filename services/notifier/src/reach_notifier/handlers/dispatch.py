@@ -1,27 +1,34 @@
-"""Sending: claim a due send, check it once more, call its provider, record the outcome once.
+"""Sending: claim due sends, check them once more, call their providers, record the outcomes.
 
-Never twice: the send is committed as 'sending' (with a lease) before the provider is called,
-and the outcome is committed after. A send whose lease ran out while 'sending' was
+Never twice: a send is committed as 'sending' (with a lease) before its provider is called,
+and its outcome is committed after. A send whose lease ran out while 'sending' was
 interrupted by a crash: it is sent again only where that cannot duplicate it (providers that
 de-duplicate by the idempotency key, and the channels the notifier stores itself); otherwise
-it becomes 'unknown' for a human to decide.
+it becomes 'unknown' for a person to decide.
+
+Claims and outcomes are written a batch per transaction; provider calls run concurrently,
+so a slow provider holds only its own sends.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import random
-from collections.abc import Mapping
+import time
+from collections import defaultdict
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import Any
 
 from opentelemetry import trace
 from reach_runtime.telemetry import context_from_headers, tracer
-from reach_runtime.uow import UnitOfWorkFactory
+from reach_runtime.uow import UnitOfWork, UnitOfWorkFactory
 from sqlalchemy import select, update
 
-from reach_notifier.db.tables import SendRow
+from reach_notifier.db.tables import ConsentRow, ContactRow, SendRow
 from reach_notifier.domain.channels import (
     ADDRESS_FIELD,
     STORED_CHANNELS,
@@ -29,16 +36,17 @@ from reach_notifier.domain.channels import (
     ChannelError,
     Message,
 )
-from reach_notifier.domain.policy import Script
+from reach_notifier.domain.policy import Script, refusal
 from reach_notifier.domain.rendering import SmsStyle
 from reach_notifier.domain.resilience import CircuitBreaker, RateLimit, backoff_s
-from reach_notifier.handlers.checks import addresses_of, refusals_for
+from reach_notifier.handlers.checks import addresses
 from reach_notifier.handlers.outcomes import mark_failed, mark_sent
 from reach_notifier.handlers.routing import route
 from reach_notifier.handlers.stored import store
 
 log = logging.getLogger(__name__)
 UNKNOWN_REASON = "interrupted while the provider was called; it may have the message"
+RECOVER_EVERY_S = 1.0
 
 
 @dataclass(frozen=True)
@@ -62,6 +70,32 @@ class Provider:
     breaker: CircuitBreaker = field(default_factory=CircuitBreaker)
 
 
+@dataclass(frozen=True)
+class _Call:
+    message: Message
+    provider: Provider
+    attempts: int
+    trace: list[Any]
+
+
+@dataclass(frozen=True)
+class _Outcome:
+    call: _Call
+    provider_id: str
+    error: ChannelError | None
+
+
+@contextlib.contextmanager
+def _in_trace(headers: list[Any], name: str) -> Iterator[None]:
+    """Events emitted inside carry the outreach's trace."""
+    with tracer().start_as_current_span(
+        name,
+        context=context_from_headers([(k, v.encode()) for k, v in headers]),
+        kind=trace.SpanKind.PRODUCER,
+    ):
+        yield
+
+
 class Dispatcher:
     def __init__(
         self,
@@ -74,6 +108,23 @@ class Dispatcher:
         self._uows, self._providers, self._policy = uows, providers, policy
         self._rng = rng or random.Random()
         self._in_flight: dict[str, asyncio.Future[None]] = {}
+        self._outcomes: list[_Outcome] = []
+        self._recovered_at = 0.0
+        self.wake = asyncio.Event()  # set when a provider call finished
+
+    async def pass_once(self) -> int:
+        """Recover interrupted sends, record finished calls, start due ones; returns how much
+        work it found (0: nothing to do until woken or polled)."""
+        self.wake.clear()
+        if time.monotonic() - self._recovered_at >= RECOVER_EVERY_S:
+            await self.recover()
+            self._recovered_at = time.monotonic()
+        return await self.record_outcomes() + await self.dispatch_due()
+
+    def cancel(self) -> None:
+        """Stop the calls in flight; their leases hand them to the next dispatcher."""
+        for task in self._in_flight.values():
+            task.cancel()
 
     def _replayable(self, channel: str) -> bool:
         provider = self._providers.get(channel)
@@ -101,13 +152,13 @@ class Dispatcher:
                     "recovered an interrupted send",
                     extra={"fields": {"key": send.idempotency_key, "status": send.status}},
                 )
-            await uow.commit()
+            if rows:
+                await uow.commit()
         return len(rows)
 
     async def dispatch_due(self) -> int:
-        """Start sending what is due, on channels whose breaker lets it through, without
-        waiting for the sends (a slow provider holds only its own sends); returns how many
-        were started."""
+        """Claim what is due on channels whose breaker lets it through, in one transaction,
+        and start the provider calls; returns how many sends were claimed."""
         free = self._policy.concurrency - len(self._in_flight)
         if free <= 0:
             return 0
@@ -115,16 +166,13 @@ class Dispatcher:
         async with self._uows() as uow:
             due = (
                 select(SendRow.idempotency_key)
-                .where(
-                    SendRow.status == "pending",
-                    SendRow.next_attempt_at <= uow.clock.now(),
-                    SendRow.idempotency_key.not_in(self._in_flight),
-                )
+                .where(SendRow.status == "pending", SendRow.next_attempt_at <= uow.clock.now())
                 .order_by(SendRow.next_attempt_at)
             )
+            batch = min(free, self._policy.batch)
             keys = list(
                 await uow.session.scalars(
-                    due.where(SendRow.channel.not_in(open_channels)).limit(free)
+                    due.where(SendRow.channel.not_in(open_channels)).limit(batch)
                 )
             )
             for channel in open_channels:  # half-open: one trial send after the cooldown
@@ -132,120 +180,149 @@ class Dispatcher:
                     keys += list(
                         await uow.session.scalars(due.where(SendRow.channel == channel).limit(1))
                     )
-        for key in keys:
-            self._in_flight[key] = asyncio.ensure_future(self._send_one(key))
+            if not keys:
+                return 0
+            calls = await self._claim(uow, keys)
+            await uow.commit()  # 'sending' is on record before any provider is called
+        for call in calls:
+            key = call.message.idempotency_key
+            self._in_flight[key] = asyncio.ensure_future(self._call(call))
         return len(keys)
 
-    async def drain(self) -> None:
-        """Wait for the sends in flight."""
-        await asyncio.gather(*self._in_flight.values(), return_exceptions=True)
-
-    def cancel(self) -> None:
-        """Stop the sends in flight; their leases hand them to the next dispatcher."""
-        for task in self._in_flight.values():
-            task.cancel()
-
-    async def _send_one(self, key: str) -> None:
-        try:
-            await self._claim_and_send(key)
-        except Exception:
-            log.exception("send %s failed unexpectedly; its lease will recover it", key)
-        finally:
-            self._in_flight.pop(key, None)
-
-    async def _claim_and_send(self, key: str) -> None:
+    async def _claim(self, uow: UnitOfWork, keys: list[str]) -> list[_Call]:
+        """Move the sends to 'sending', check each once more, send the stored ones; returns
+        the provider calls to make."""
         policy = self._policy
-        async with self._uows() as uow:
-            now = uow.clock.now()
-            claimed = await uow.session.execute(
-                update(SendRow)
-                .where(SendRow.idempotency_key == key, SendRow.status == "pending")
-                .values(
-                    status="sending",
-                    attempts=SendRow.attempts + 1,
-                    lease_until=now + timedelta(seconds=policy.lease_s),
-                )
+        now = uow.clock.now()
+        claimed = await uow.session.scalars(
+            update(SendRow)
+            .where(SendRow.idempotency_key.in_(keys), SendRow.status == "pending")
+            .values(
+                status="sending",
+                attempts=SendRow.attempts + 1,
+                lease_until=now + timedelta(seconds=policy.lease_s),
             )
-            if claimed.rowcount != 1:
-                return  # another dispatcher has it
-            send = await uow.session.get(SendRow, key)
-            assert send is not None
-            reason = (await refusals_for(uow, send.client_id, send.purpose))(
-                Script(send.channel, send.subject, send.body)
+            .returning(SendRow.idempotency_key)
+            .execution_options(synchronize_session=False)
+        )
+        claimed_keys = list(claimed)  # another dispatcher may have taken some
+        if not claimed_keys:
+            return []
+        sends = list(
+            await uow.session.scalars(
+                select(SendRow).where(SendRow.idempotency_key.in_(claimed_keys))
             )
-            if reason:  # consent withdrawn or address gone since intake: next channel, or none
-                scripts = [Script(**f) for f in send.fallbacks]
-                await route(
-                    uow, send, scripts, sms=policy.sms, refused_before=[f"{send.channel}: {reason}"]
-                )
-                await uow.commit()
-                return
-            address = (await addresses_of(uow, send.client_id))[ADDRESS_FIELD[send.channel]]
-            assert address is not None
-            if send.channel in STORED_CHANNELS:
-                mark_sent(uow, send, await store(uow, send, address))
-                await uow.commit()
-                return
-            provider = self._providers.get(send.channel)
-            if provider is None:
-                mark_failed(uow, send, f"no provider configured for {send.channel}")
-                await uow.commit()
-                return
-            message = Message(key, send.client_id, address, send.subject, send.body)
-            attempts, trace_headers, channel = send.attempts, send.trace, send.channel
-            await uow.commit()  # 'sending' is on record before the provider is called
+        )
+        clients = {send.client_id for send in sends}
+        contacts = {
+            c.client_id: c
+            for c in await uow.session.scalars(
+                select(ContactRow).where(ContactRow.client_id.in_(clients))
+            )
+        }
+        withdrawn: dict[str, dict[tuple[str, str], str]] = defaultdict(dict)
+        for consent in await uow.session.scalars(
+            select(ConsentRow).where(
+                ConsentRow.client_id.in_(clients), ConsentRow.granted.is_(False)
+            )
+        ):
+            withdrawn[consent.client_id][consent.channel, consent.purpose] = consent.source
+        calls: list[_Call] = []
+        for send in sends:
+            where = addresses(send.client_id, contacts.get(send.client_id))
+            reason = refusal(
+                channel=send.channel,
+                purpose=send.purpose,
+                addresses=where,
+                withdrawn=withdrawn[send.client_id],
+            )
+            with _in_trace(send.trace, f"send {send.channel}"):
+                if reason:  # consent withdrawn or address gone since intake: next channel
+                    scripts = [Script(**f) for f in send.fallbacks]
+                    refused = [f"{send.channel}: {reason}"]
+                    await route(uow, send, scripts, sms=policy.sms, refused_before=refused)
+                    continue
+                address = where[ADDRESS_FIELD[send.channel]]
+                assert address is not None
+                if send.channel in STORED_CHANNELS:
+                    mark_sent(uow, send, await store(uow, send, address))
+                    continue
+                provider = self._providers.get(send.channel)
+                if provider is None:
+                    mark_failed(uow, send, f"no provider configured for {send.channel}")
+                    continue
+            message = Message(
+                send.idempotency_key, send.client_id, address, send.subject, send.body
+            )
+            calls.append(_Call(message, provider, send.attempts, send.trace))
+        return calls
 
-        with tracer().start_as_current_span(
-            f"send {channel}",
-            context=context_from_headers([(k, v.encode()) for k, v in trace_headers]),
-            kind=trace.SpanKind.PRODUCER,
-        ):  # the delivery event carries the outreach's trace
-            provider_id, error = await self._call(provider, message)
-            await self._record(key, provider, attempts, provider_id, error)
-
-    async def _record(
-        self,
-        key: str,
-        provider: Provider,
-        attempts: int,
-        provider_id: str,
-        error: ChannelError | None,
-    ) -> None:
-        policy = self._policy
-        async with self._uows() as uow:
-            send = await uow.session.get(SendRow, key)
-            assert send is not None
-            if send.status != "sending":
-                log.error("send %s changed while its provider was called", key)
-                return
-            if error is None:
-                mark_sent(uow, send, provider_id)
-            elif error.ambiguous and not provider.adapter.accepts_idempotency_key:
-                send.status, send.last_error, send.lease_until = "unknown", error.reason, None
-            elif error.retryable and attempts < policy.max_attempts:
-                delay = backoff_s(
-                    attempts, base_s=policy.retry_base_s, cap_s=policy.retry_cap_s, rng=self._rng
-                )
-                send.status, send.last_error, send.lease_until = "pending", error.reason, None
-                send.next_attempt_at = uow.clock.now() + timedelta(seconds=delay)
-            else:
-                mark_failed(uow, send, error.reason)
-            await uow.commit()
-
-    async def _call(self, provider: Provider, message: Message) -> tuple[str, ChannelError | None]:
-        await provider.limit.acquire()
+    async def _call(self, call: _Call) -> None:
+        provider = call.provider
         try:
-            provider_id = await asyncio.wait_for(
-                provider.adapter.send(message), timeout=self._policy.timeout_s
-            )
-        except ChannelError as error:
-            if error.retryable:
+            await provider.limit.acquire()
+            try:
+                provider_id = await asyncio.wait_for(
+                    provider.adapter.send(call.message), timeout=self._policy.timeout_s
+                )
+            except ChannelError as error:
+                if error.retryable:
+                    provider.breaker.failed()
+                else:
+                    provider.breaker.succeeded()  # it answered: the provider is up
+                self._outcomes.append(_Outcome(call, "", error))
+            except TimeoutError:
                 provider.breaker.failed()
+                error = ChannelError("provider timed out", retryable=True, ambiguous=True)
+                self._outcomes.append(_Outcome(call, "", error))
             else:
-                provider.breaker.succeeded()  # it answered: the provider is up
-            return "", error
-        except TimeoutError:
-            provider.breaker.failed()
-            return "", ChannelError("provider timed out", retryable=True, ambiguous=True)
-        provider.breaker.succeeded()
-        return provider_id, None
+                provider.breaker.succeeded()
+                self._outcomes.append(_Outcome(call, provider_id, None))
+        finally:
+            self._in_flight.pop(call.message.idempotency_key, None)
+            self.wake.set()
+
+    async def record_outcomes(self) -> int:
+        """Commit the finished calls' outcomes in one transaction; returns how many."""
+        outcomes, self._outcomes = self._outcomes, []
+        if not outcomes:
+            return 0
+        try:
+            async with self._uows() as uow:
+                keys = [o.call.message.idempotency_key for o in outcomes]
+                sends = {
+                    s.idempotency_key: s
+                    for s in await uow.session.scalars(
+                        select(SendRow).where(SendRow.idempotency_key.in_(keys))
+                    )
+                }
+                for outcome in outcomes:
+                    send = sends[outcome.call.message.idempotency_key]
+                    if send.status != "sending":
+                        log.error("send %s changed during its call", send.idempotency_key)
+                        continue
+                    with _in_trace(outcome.call.trace, f"sent {send.channel}"):
+                        self._apply(uow, send, outcome)
+                await uow.commit()
+        except BaseException:
+            self._outcomes[:0] = outcomes  # recorded at the next pass
+            raise
+        return len(outcomes)
+
+    def _apply(self, uow: UnitOfWork, send: SendRow, outcome: _Outcome) -> None:
+        policy, error = self._policy, outcome.error
+        if error is None:
+            mark_sent(uow, send, outcome.provider_id)
+        elif error.ambiguous and not outcome.call.provider.adapter.accepts_idempotency_key:
+            send.status, send.last_error, send.lease_until = "unknown", error.reason, None
+        elif error.retryable and outcome.call.attempts < policy.max_attempts:
+            delay = backoff_s(
+                outcome.call.attempts,
+                base_s=policy.retry_base_s,
+                cap_s=policy.retry_cap_s,
+                rng=self._rng,
+            )
+            send.status, send.last_error, send.lease_until = "pending", error.reason, None
+            send.next_attempt_at = uow.clock.now() + timedelta(seconds=delay)
+        else:
+            mark_failed(uow, send, error.reason)
