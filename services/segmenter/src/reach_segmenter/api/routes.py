@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request, Response, status
+from fastapi import APIRouter, Depends, Path, Query, Request, Response, status
 from reach_runtime.clock import Clock
 from reach_runtime.errors import NotFound
 from reach_runtime.http import Session, Uow, runtime_of
@@ -34,6 +34,8 @@ from reach_segmenter.handlers.backfills import describe
 router = APIRouter(prefix="/segments", tags=["segments"])
 clients = APIRouter(prefix="/clients", tags=["segments"])
 Limit = Annotated[int, Query(ge=1, le=1000)]
+SegmentId = Annotated[str, Path(max_length=36, pattern=r"^[A-Za-z0-9-]+$")]
+ClientId = Annotated[str, Path(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
 
 
 def _now(request: Request) -> datetime:
@@ -118,7 +120,7 @@ async def list_segments(session: Session, now: Now, archived: bool = False) -> l
 
 
 @router.get("/{segment_id}", response_model=SegmentOut, summary="One segment")
-async def get_segment(segment_id: str, session: Session, now: Now) -> SegmentOut:
+async def get_segment(segment_id: SegmentId, session: Session, now: Now) -> SegmentOut:
     return await _out(session, await _found(session, segment_id), now)
 
 
@@ -129,7 +131,7 @@ async def get_segment(segment_id: str, session: Session, now: Now) -> SegmentOut
     summary="Save a new version of the rule; only clients whose membership changes move",
 )
 async def edit_segment(
-    segment_id: str, body: SegmentEdit, uow: Uow, response: Response
+    segment_id: SegmentId, body: SegmentEdit, uow: Uow, response: Response
 ) -> SegmentOut:
     segment, _job = await commands.edit_segment(
         uow=uow, segment_id=segment_id, description=body.description, rule=rule_json(body.rule)
@@ -144,7 +146,7 @@ async def edit_segment(
     status_code=status.HTTP_202_ACCEPTED,
     summary="Stop evaluating the segment; current members exit (announced) in the background",
 )
-async def archive_segment(segment_id: str, uow: Uow, response: Response) -> SegmentOut:
+async def archive_segment(segment_id: SegmentId, uow: Uow, response: Response) -> SegmentOut:
     segment, _job = await commands.archive_segment(uow=uow, segment_id=segment_id)
     _accepted(response, segment)
     return await _out(uow.session, segment, uow.clock.now())
@@ -153,7 +155,7 @@ async def archive_segment(segment_id: str, uow: Uow, response: Response) -> Segm
 @router.get(
     "/{segment_id}/backfill", response_model=BackfillOut, summary="Progress of the latest back-fill"
 )
-async def get_backfill(segment_id: str, session: Session, now: Now) -> BackfillOut:
+async def get_backfill(segment_id: SegmentId, session: Session, now: Now) -> BackfillOut:
     await _found(session, segment_id)
     job = _backfill_out(await SegmentStore(session).latest_backfill(segment_id), now)
     if job is None:
@@ -164,7 +166,7 @@ async def get_backfill(segment_id: str, session: Session, now: Now) -> BackfillO
 @router.get(
     "/{segment_id}/versions", response_model=list[VersionOut], summary="Every version, oldest first"
 )
-async def list_versions(segment_id: str, session: Session) -> list[VersionOut]:
+async def list_versions(segment_id: SegmentId, session: Session) -> list[VersionOut]:
     await _found(session, segment_id)
     return [
         VersionOut(
@@ -176,9 +178,9 @@ async def list_versions(segment_id: str, session: Session) -> list[VersionOut]:
 
 @router.get("/{segment_id}/members", response_model=list[MemberOut], summary="Members, paged")
 async def list_members(
-    segment_id: str,
+    segment_id: SegmentId,
     session: Session,
-    after: Annotated[str | None, Query(max_length=64)] = None,
+    after: Annotated[str | None, Query(pattern=r"^[A-Za-z0-9_-]{0,64}$")] = None,
     limit: Limit = 100,
 ) -> list[MemberOut]:
     await _found(session, segment_id)
@@ -192,7 +194,10 @@ async def list_members(
     summary="Entries, exits and members per UTC day, from the membership history",
 )
 async def segment_counts(
-    segment_id: str, session: Session, now: Now, days: Annotated[int, Query(ge=1, le=366)] = 30
+    segment_id: SegmentId,
+    session: Session,
+    now: Now,
+    days: Annotated[int, Query(ge=1, le=366)] = 30,
 ) -> list[DayCount]:
     await _found(session, segment_id)
     by_day: dict[str, dict[str, int]] = {}
@@ -214,7 +219,7 @@ async def segment_counts(
     summary="The segments a client is in, and every entry and exit, newest first",
 )
 async def client_memberships(
-    client_id: str, session: Session, limit: Limit = 100
+    client_id: ClientId, session: Session, limit: Limit = 100
 ) -> ClientMembershipsOut:
     names = {s.id: s.name for s in await SegmentStore(session).segments(archived=True)}
     current = (await memberships.members_of(session, [client_id]))[client_id]

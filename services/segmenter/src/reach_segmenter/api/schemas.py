@@ -21,14 +21,17 @@ BoundedRule = Annotated[
 ]
 
 
+NO_NUL = r"^[^\x00]*$"  # PostgreSQL text cannot hold NUL
+
+
 class SegmentIn(BaseModel):
-    name: str = Field(min_length=1, max_length=200)
-    description: str = Field(default="", max_length=2000)
+    name: str = Field(min_length=1, max_length=200, pattern=NO_NUL)
+    description: str = Field(default="", max_length=2000, pattern=NO_NUL)
     rule: BoundedRule
 
 
 class SegmentEdit(BaseModel):
-    description: str | None = Field(default=None, max_length=2000)
+    description: str | None = Field(default=None, max_length=2000, pattern=NO_NUL)
     rule: BoundedRule
 
 

@@ -125,8 +125,9 @@ class Condition(BaseModel):
                 raise ValueError(
                     f"{self.field} takes exists or contains; contains needs a list field"
                 )
-            if not isinstance(self.value, str):
-                raise ValueError(f"contains on {self.field} needs text")
+            if not isinstance(self.value, str) or not 0 < len(self.value) <= 200:
+                raise ValueError(f"contains on {self.field} needs text of 1 to 200 characters")
+            _printable(self.value)
         elif self.op == "in":
             if not isinstance(self.value, list) or not 1 <= len(self.value) <= 100:
                 raise ValueError("in needs a list of 1 to 100 values")
@@ -184,8 +185,15 @@ def _readable_as(kind: str, value: Any, c: Condition) -> None:
     elif kind == "bool":
         if not isinstance(value, bool):
             raise ValueError(f"{where} needs true or false")
-    elif not isinstance(value, str):
-        raise ValueError(f"{where} needs text")
+    elif not isinstance(value, str) or len(value) > 200:
+        raise ValueError(f"{where} needs text of at most 200 characters")
+    else:
+        _printable(value)
+
+
+def _printable(text: str) -> None:
+    if "\x00" in text:  # PostgreSQL text cannot hold it
+        raise ValueError("text must not contain the NUL character")
 
 
 def typed_value(kind: str, value: Any) -> Any:
@@ -204,6 +212,12 @@ class SegmentRef(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
     segment: str = Field(min_length=1, max_length=200)
+
+    @field_validator("segment")
+    @classmethod
+    def _no_nul(cls, name: str) -> str:
+        _printable(name)
+        return name
 
 
 class AllOf(BaseModel):
