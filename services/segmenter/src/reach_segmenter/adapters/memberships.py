@@ -6,12 +6,24 @@ announced only for the rows this transaction actually changed, whoever else race
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
 from reach_runtime.db import UTCDateTime
-from sqlalchemy import ColumnElement, delete, exists, func, insert, literal, select
+from sqlalchemy import (
+    ARRAY,
+    ColumnElement,
+    String,
+    bindparam,
+    delete,
+    exists,
+    func,
+    insert,
+    literal,
+    select,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -85,10 +97,38 @@ async def leave_unmatching(
     return list(await session.scalars(statement))
 
 
-async def record(session: AsyncSession, changes: list[dict[str, Any]]) -> None:
-    """Append to the membership history."""
-    if changes:
-        await session.execute(insert(history), changes)
+def _ids(session: AsyncSession, client_ids: Sequence[str]) -> Any:
+    """The ids as a one-column table bound as a single parameter (column `value`)."""
+    if session.bind.dialect.name == "postgresql":
+        array = bindparam("ids", list(client_ids), type_=ARRAY(String))
+        return func.unnest(array).table_valued("value").render_derived()
+    return func.json_each(json.dumps(list(client_ids))).table_valued("value")
+
+
+async def record(
+    session: AsyncSession,
+    *,
+    segment_id: str,
+    segment_version: int,
+    client_ids: Sequence[str],
+    change: str,
+    at: datetime,
+    cause: str,
+) -> None:
+    """Append one history row per client that moved (`change`: entered or exited)."""
+    if not client_ids:
+        return
+    moved = _ids(session, client_ids)
+    rows = select(
+        literal(segment_id),
+        moved.c.value,
+        literal(change),
+        literal(at, UTCDateTime()),
+        literal(cause[:200]),
+        literal(segment_version),
+    ).select_from(moved)
+    columns = ["segment_id", "client_id", "change", "at", "cause", "segment_version"]
+    await session.execute(insert(history).from_select(columns, rows))
 
 
 async def members_of(session: AsyncSession, client_ids: Sequence[str]) -> dict[str, set[str]]:

@@ -23,7 +23,7 @@ from reach_segmenter.domain.catalog import Catalog, SegmentDef
 MEMBERSHIPS_TOPIC = "reach.segment-memberships.v1"
 
 
-def announce(
+async def announce(
     uow: UnitOfWork,
     segment: SegmentDef,
     client_ids: Sequence[str],
@@ -32,8 +32,8 @@ def announce(
     cause: str,
     at: datetime,
     portrait_version: int | None = None,
-) -> list[dict]:
-    """Emit one event per moved client; returns the history rows to record."""
+) -> None:
+    """Record the moves in the history and emit one event per moved client."""
     kind = "segment.entered" if entered else "segment.exited"
     event_type = SegmentEntered if entered else SegmentExited
     payload = SegmentMembershipChange(
@@ -49,18 +49,15 @@ def announce(
                 payload=payload,
             ),
         )
-    change = "entered" if entered else "exited"
-    return [
-        {
-            "segment_id": segment.id,
-            "client_id": c,
-            "change": change,
-            "at": at,
-            "cause": cause[:200],
-            "segment_version": segment.version,
-        }
-        for c in client_ids
-    ]
+    await memberships.record(
+        uow.session,
+        segment_id=segment.id,
+        segment_version=segment.version,
+        client_ids=client_ids,
+        change="entered" if entered else "exited",
+        at=at,
+        cause=cause,
+    )
 
 
 async def apply_moves(
@@ -74,14 +71,13 @@ async def apply_moves(
 ) -> None:
     """One client's moves, as decided by the Python predicate."""
     now = uow.clock.now()
-    changes: list[dict] = []
     for segment, entered in moves:
         if entered:
             done = await memberships.enter(uow.session, segment.id, [client_id], now)
         else:
             done = await memberships.leave(uow.session, segment.id, [client_id])
         store.moved(client_id, segment.id, entered=entered)
-        changes += announce(
+        await announce(
             uow,
             segment,
             done,
@@ -90,7 +86,6 @@ async def apply_moves(
             at=now,
             portrait_version=portrait_version,
         )
-    await memberships.record(uow.session, changes)
 
 
 async def reconcile(
@@ -141,7 +136,6 @@ async def _reconcile_one(
         [] if archived else await memberships.enter_matching(session, segment.id, rule, scope, now)
     )
     exited = await memberships.leave_unmatching(session, segment.id, rule, scope)
-    changes = announce(uow, segment, entered, entered=True, cause=cause, at=now)
-    changes += announce(uow, segment, exited, entered=False, cause=cause, at=now)
-    await memberships.record(session, changes)
+    await announce(uow, segment, entered, entered=True, cause=cause, at=now)
+    await announce(uow, segment, exited, entered=False, cause=cause, at=now)
     return entered, exited
