@@ -25,11 +25,20 @@ DAY = timedelta(days=1)
 # Each client's portrait fields, and the library segments that portrait qualifies for.
 CLIENTS: dict[str, tuple[dict, set[str]]] = {
     "new": (
-        {"lifecycle_stage": "opened", "opened_on": NOW.date()},
+        {"lifecycle_stage": "opened", "opened_on": NOW.date(), "years_in_market": 0.0},
         {"new-unfunded", "acquire", "open-accounts"},
     ),
+    "opened-3y-ago": (
+        {"lifecycle_stage": "opened", "years_in_market": 3.0},
+        {"acquire", "open-accounts"},
+    ),
     "funded": (
-        {"lifecycle_stage": "funded", "total_assets": 5_000, "net_inflow_total": 5_000},
+        {
+            "lifecycle_stage": "funded",
+            "years_in_market": 0.1,
+            "total_assets": 5_000,
+            "net_inflow_total": 5_000,
+        },
         {"funded-no-trade", "acquire", "open-accounts"},
     ),
     "first": (
@@ -250,7 +259,7 @@ async def test_the_loaded_library_puts_each_client_where_its_portrait_belongs(
         assert sorted(again.unchanged) == sorted(report.created)
 
         # The new client deposits 20,000: it leaves "new-unfunded" and joins the funded ones.
-        funded = {"lifecycle_stage": "valid", "total_assets": 20_000, "net_inflow_total": 20_000}
+        funded = {**CLIENTS["new"][0], "lifecycle_stage": "valid", "total_assets": 20_000}
         await broker.publish("reach.portraits.v1", portrait("new", 2, funded))
         expected["new"] = {"funded-no-trade", "valid", "acquire", "open-accounts"}
         await eventually(settled)

@@ -14,16 +14,16 @@ from typing import Any
 
 SEGMENTS_DIR = Path(__file__).parent / "segments"
 SCENES = {
-    "onboarding": "1. new client onboarding",
-    "lifecycle": "the lifecycle stages",
-    "activation": "2. activation of sleeping and dormant clients",
-    "churn": "3. churn warning and retention",
-    "loss-care": "4. loss care",
-    "reminders": "5. reminders",
-    "conversion": "6. product and qualification conversion",
-    "care": "7. care",
-    "value": "value tiers",
-    "advisor-time": "the 60/30/10 split of advisor time",
+    "onboarding": "1. New client onboarding",
+    "lifecycle": "Lifecycle stages",
+    "activation": "2. Activation of sleeping and dormant clients",
+    "churn": "3. Churn warning and retention",
+    "loss-care": "4. Loss care",
+    "reminders": "5. Reminders",
+    "conversion": "6. Product and qualification conversion",
+    "care": "7. Care",
+    "value": "Value tiers",
+    "advisor-time": "The 60/30/10 split of advisor time",
 }
 
 
