@@ -38,7 +38,7 @@ async def _upper_bound(uow: UnitOfWork, after: str, page_size: int) -> str | Non
 
 
 def _page(after: str, upper: str | None) -> Scope:
-    def scope(column):
+    def scope(column: ColumnElement[str]) -> ColumnElement[bool]:
         return column > after if upper is None else (column > after) & (column <= upper)
 
     return scope

@@ -4,13 +4,14 @@ back-fill job that `backfills.run_page` works through."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from reach_runtime.errors import Conflict, Invalid, NotFound
 from reach_runtime.uow import UnitOfWork
 from sqlalchemy import func, select, update
 
-from reach_segmenter.adapters.catalog import bump, load_catalog
+from reach_segmenter.adapters.catalog import bump, live_segments, load_catalog, segment_def
 from reach_segmenter.adapters.rule_sql import rule_clause
 from reach_segmenter.adapters.segments import SegmentStore
 from reach_segmenter.db.tables import BackfillRow, PortraitRow, SegmentRow, SegmentVersionRow
@@ -37,14 +38,14 @@ def _references(data: Any, path: str = "rule") -> list[tuple[str, str]]:
     return []
 
 
-def _check_plan(catalog: Catalog, candidate: SegmentDef, rule_data: Any) -> Catalog:
-    """The catalog with `candidate` in it; refuses unknown references and cycles."""
+def _check_plan(live: list[SegmentDef], rule_data: Any) -> None:
+    """Refuse references to segments that are not live, and cycles among the live segments."""
+    names = {s.name for s in live}
     for path, name in _references(rule_data):
-        if name not in catalog.by_name and name != candidate.name:
+        if name not in names:
             raise Invalid(f"no live segment named {name!r}", field=path)
-    others = [s for s in catalog.ordered if s.id != candidate.id]
     try:
-        return Catalog(catalog.version, [*others, candidate])
+        Catalog(0, live)
     except CycleError as error:
         raise Invalid(str(error), field="rule") from error
 
@@ -80,6 +81,19 @@ async def _start_backfill(uow: UnitOfWork, segment: SegmentRow, reason: str) -> 
     return job
 
 
+async def _save(
+    uow: UnitOfWork, segment: SegmentRow, reason: str, check: Callable[[list[SegmentDef]], None]
+) -> BackfillRow:
+    """Queue the back-fill, raise the catalog version, check the plan as it now stands (other
+    changes committed meanwhile included), and commit; nothing is saved if the check raises."""
+    await uow.session.flush()
+    job = await _start_backfill(uow, segment, reason)
+    await bump(uow.session)  # after the job rows: every writer locks them first
+    check([segment_def(r) for r in await live_segments(uow.session)])
+    await uow.commit()
+    return job
+
+
 async def create_segment(
     *, uow: UnitOfWork, name: str, description: str, rule: Any
 ) -> tuple[SegmentRow, BackfillRow]:
@@ -89,11 +103,6 @@ async def create_segment(
     if await store.by_name(name) is not None:
         raise Conflict(f"a segment named {name!r} exists", field="name")
     segment_id = str(uuid.uuid4())
-    _check_plan(
-        await load_catalog(uow.session),
-        SegmentDef(id=segment_id, name=name, version=1, rule=parsed),
-        rule,
-    )
     now = uow.clock.now()
     segment = SegmentRow(
         id=segment_id,
@@ -116,10 +125,7 @@ async def create_segment(
             created_at=now,
         )
     )
-    await uow.session.flush()
-    await bump(uow.session)
-    job = await _start_backfill(uow, segment, "create")
-    await uow.commit()
+    job = await _save(uow, segment, "create", lambda live: _check_plan(live, rule))
     return segment, job
 
 
@@ -140,11 +146,6 @@ async def edit_segment(
     store = SegmentStore.of(uow)
     segment = await _live(store, segment_id)
     version = segment.version + 1
-    _check_plan(
-        await load_catalog(uow.session),
-        SegmentDef(id=segment.id, name=segment.name, version=version, rule=parsed),
-        rule,
-    )
     now = uow.clock.now()
     segment.version = version
     segment.rule = rule_json(parsed)
@@ -162,10 +163,7 @@ async def edit_segment(
             created_at=now,
         )
     )
-    await uow.session.flush()
-    await bump(uow.session)
-    job = await _start_backfill(uow, segment, "edit")
-    await uow.commit()
+    job = await _save(uow, segment, "edit", lambda live: _check_plan(live, rule))
     return segment, job
 
 
@@ -173,20 +171,20 @@ async def archive_segment(*, uow: UnitOfWork, segment_id: str) -> tuple[SegmentR
     """Stop evaluating a segment; its members exit (announced) as the archive job runs."""
     store = SegmentStore.of(uow)
     segment = await _live(store, segment_id)
-    catalog = await load_catalog(uow.session)
-    users = sorted(s.name for s in catalog.dependents.get(segment.name, ()))
-    if users:
-        raise Conflict(
-            f"segment {segment.name!r} is referred to by {', '.join(users)}; edit or archive those first",
-            field="segment_id",
-        )
     now = uow.clock.now()
     segment.archived_at = now
     segment.updated_at = now
-    await uow.session.flush()
-    await bump(uow.session)
-    job = await _start_backfill(uow, segment, "archive")
-    await uow.commit()
+
+    def unused(live: list[SegmentDef]) -> None:
+        users = sorted(s.name for s in live if segment.name in s.refers_to)
+        if users:
+            raise Conflict(
+                f"segment {segment.name!r} is referred to by {', '.join(users)}; "
+                "edit or archive those first",
+                field="segment_id",
+            )
+
+    job = await _save(uow, segment, "archive", unused)
     return segment, job
 
 
