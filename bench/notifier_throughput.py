@@ -11,7 +11,8 @@ same gateway in the same run; and latency from outreach request to provider rece
    file or a fresh PostgreSQL database); --sends clients' phone numbers are published and
    processed first; then --sends `outreach.requested` (SMS, service) are published at once;
    sends/s = --sends / (time from the first publish until the gateway accepted the last);
-3. latency: --latency-sends more outreach published at a fixed --rate per second; latency =
+3. latency: once the burst's delivery events have left the outbox, --latency-sends more
+   outreach published at a fixed --rate per second; latency =
    the gateway's arrival time of each send minus the instant the driver handed its outreach
    to the producer (same machine clock): p50, p95, p99, max.
 
@@ -113,6 +114,14 @@ async def processed(url: str, topic: str) -> float:
     )
 
 
+async def gauge(url: str, name: str) -> float:
+    async with httpx.AsyncClient() as http:
+        text = (await http.get(f"{url}/metrics")).text
+    return sum(
+        float(line.rsplit(" ", 1)[1]) for line in text.splitlines() if line.startswith(name + "{")
+    )
+
+
 async def main(args: argparse.Namespace) -> dict:
     total_clients = args.sends + args.latency_sends
     broker = Broker(args.bootstrap, f"bench{uuid.uuid4().hex[:8]}.")
@@ -176,6 +185,12 @@ async def main(args: argparse.Namespace) -> dict:
                 result["notifier_sends_per_s"] / result["raw_http_requests_per_s"], 3
             )
             log(f"notifier: {result['notifier_sends_per_s']} sends/s (burst of {args.sends})")
+
+            deadline = time.monotonic() + 300  # the burst's delivery events are out first
+            while await gauge(url, "reach_outbox_pending") > 0:
+                if time.monotonic() > deadline:
+                    raise TimeoutError("the outbox did not drain")
+                await asyncio.sleep(0.2)
 
             producer = AIOKafkaProducer(
                 bootstrap_servers=args.bootstrap, acks="all", enable_idempotence=True

@@ -273,8 +273,8 @@ class Dispatcher:
                 self._outcomes.append(_Outcome(call, "", error))
             except TimeoutError:
                 provider.breaker.failed()
-                error = ChannelError("provider timed out", retryable=True, ambiguous=True)
-                self._outcomes.append(_Outcome(call, "", error))
+                lost = ChannelError("provider timed out", retryable=True, ambiguous=True)
+                self._outcomes.append(_Outcome(call, "", lost))
             else:
                 provider.breaker.succeeded()
                 self._outcomes.append(_Outcome(call, provider_id, None))

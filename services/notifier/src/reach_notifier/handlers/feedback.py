@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from reach_contracts import DeliveryOptedOut, DeliveryOptedOutPayload
+from reach_contracts import ConsentChannel, DeliveryOptedOut, DeliveryOptedOutPayload, Purpose
 from reach_runtime.errors import Conflict, DomainError, NotFound
 from reach_runtime.ids import derived_id
 from reach_runtime.uow import UnitOfWork
@@ -78,7 +78,10 @@ async def record_sms_reply(
             occurred_at=now,
             client_id=contact.client_id,
             payload=DeliveryOptedOutPayload(
-                channel="sms", purpose="marketing", source="sms_reply", in_reply_to=in_reply_to
+                channel=ConsentChannel.SMS,
+                purpose=Purpose.MARKETING,
+                source="sms_reply",
+                in_reply_to=in_reply_to,
             ),
         ),
     )

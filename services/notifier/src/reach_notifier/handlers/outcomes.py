@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from reach_contracts import (
+    Channel,
     DeliveryFailed,
     DeliveryFailedPayload,
     DeliveryReceipted,
@@ -11,6 +12,7 @@ from reach_contracts import (
     DeliverySentPayload,
     DeliverySuppressed,
     DeliverySuppressedPayload,
+    ReceiptStatus,
 )
 from reach_runtime.ids import derived_id
 from reach_runtime.uow import UnitOfWork
@@ -33,7 +35,7 @@ def mark_sent(uow: UnitOfWork, send: SendRow, provider_id: str) -> None:
             payload=DeliverySentPayload(
                 idempotency_key=send.idempotency_key,
                 campaign_id=send.campaign_id,
-                channel=send.channel,
+                channel=Channel(send.channel),
                 provider_message_id=provider_id,
                 attempt=max(send.attempts, 1),
             ),
@@ -54,7 +56,7 @@ def mark_failed(uow: UnitOfWork, send: SendRow, reason: str) -> None:
             payload=DeliveryFailedPayload(
                 idempotency_key=send.idempotency_key,
                 campaign_id=send.campaign_id,
-                channel=send.channel,
+                channel=Channel(send.channel),
                 reason=reason,
                 attempt=max(send.attempts, 1),
             ),
@@ -75,7 +77,7 @@ def mark_suppressed(uow: UnitOfWork, send: SendRow, reason: str) -> None:
             payload=DeliverySuppressedPayload(
                 idempotency_key=send.idempotency_key,
                 campaign_id=send.campaign_id,
-                channel=send.channel,
+                channel=Channel(send.channel),
                 reason=reason,
             ),
         ),
@@ -93,9 +95,9 @@ def emit_receipt(uow: UnitOfWork, send: SendRow, status: str, detail: str | None
             payload=DeliveryReceiptedPayload(
                 idempotency_key=send.idempotency_key,
                 campaign_id=send.campaign_id,
-                channel=send.channel,
+                channel=Channel(send.channel),
                 provider_message_id=send.provider_message_id or send.idempotency_key,
-                status=status,
+                status=ReceiptStatus(status),
                 detail=detail,
             ),
         ),

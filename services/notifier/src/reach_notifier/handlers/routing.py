@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import asdict
 
 from reach_runtime.uow import UnitOfWork
@@ -19,7 +20,7 @@ async def route(
     scripts: list[Script],
     *,
     sms: SmsStyle,
-    refused_before: list[str] = (),
+    refused_before: Sequence[str] = (),
 ) -> None:
     """Make `send` pending on the first possible channel of `scripts`; suppress it with every
     channel's reason when none is possible; fail it when the chosen script does not render."""
