@@ -1,0 +1,320 @@
+"""Scenes beyond segments, through Kafka: upstream event patterns with conditions ("first ever",
+an outflow of half the assets, a login after 30 days away), a delay to the next trading day,
+"did A but not B within N days", inactivity and re-entry; and the dry run of a draft."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+import pytest
+from reach_campaign.bootstrap import bootstrap
+from reach_campaign.settings import CampaignSettings
+from reach_contracts import (
+    Portrait,
+    PortraitUpdated,
+    SegmentEntered,
+    SegmentMembershipChange,
+    decode,
+)
+from reach_runtime.clock import ManualClock
+from reach_runtime.stack import Broker
+from reach_runtime.testing import eventually, running
+from reach_sim import builders as make
+
+pytestmark = pytest.mark.kafka
+NOW = datetime(2026, 11, 27, 6, 0, tzinfo=UTC)  # Friday 14:00 in Shanghai
+OUTREACH = "reach.outreach.v1"
+ANN, BOB = {"X-Reach-Actor": "ann"}, {"X-Reach-Actor": "bob"}
+
+
+def settings(database_url: str, broker: Broker) -> CampaignSettings:
+    return CampaignSettings(
+        reach_env="test",
+        database_url=database_url,
+        kafka_bootstrap_servers=broker.bootstrap,
+        kafka_topic_prefix=broker.prefix,
+        release_interval_s=0.05,
+        inactivity_sweep_s=0.2,
+    )
+
+
+async def notice(http: httpx.AsyncClient, name: str, scene: dict[str, Any]) -> str:
+    """A live service notice on the in-app inbox with this scene, no holdout."""
+    script = (
+        await http.post(
+            "/scripts",
+            json={"name": name, "channel": "inapp", "purpose": "service", "body": name},
+            headers=ANN,
+        )
+    ).json()
+    document = {
+        "name": name,
+        "goal": {"primary_event": "trade.executed"},
+        "service": {"purpose": "service"},
+        "scene": scene,
+        "touchpoint": {"channels": ["inapp"]},
+        "script": {"variants": [{"channel": "inapp", "script_id": script["id"], "version": 1}]},
+        "evaluation": {"holdout_percent": 0},
+    }
+    created = await http.post("/campaigns", json=document, headers=ANN)
+    assert created.status_code == 201, created.text
+    activated = await http.post(f"/campaigns/{created.json()['id']}/activate", headers=ANN)
+    assert activated.json()["status"] == "active", activated.text
+    return created.json()["id"]
+
+
+async def sent(broker: Broker, at_least: int, timeout_s: float = 20) -> list[tuple[str, str]]:
+    records = await broker.read(OUTREACH, until=lambda r: len(r) >= at_least, timeout_s=timeout_s)
+    events = [decode(OUTREACH, r.value) for r in records]
+    return sorted((e.payload.campaign_name, e.client_id) for e in events)
+
+
+async def test_event_patterns_fire_on_conditions_and_a_delay_waits_for_the_next_trading_day(
+    sqlite_url: str, broker: Broker
+) -> None:
+    clock = ManualClock(NOW)
+    await broker.publish(
+        "reach.portraits.v1",
+        *(
+            PortraitUpdated(
+                event_id=f"p-{c}",
+                occurred_at=NOW,
+                client_id=c,
+                payload=Portrait(version=1, as_of=NOW, total_assets=3_000_000),
+            )
+            for c in ("C1", "C2")
+        ),
+    )
+    async with running(bootstrap(settings(sqlite_url, broker)), clock=clock) as (runtime, http):
+        await eventually(lambda: runtime.consumer.caught_up)
+        await notice(
+            http,
+            "retention call",
+            {
+                "kind": "event",
+                "event_type": "funds.transferred",
+                "conditions": [
+                    {"field": "direction", "op": "eq", "value": "out"},
+                    {"field": "share_of_assets", "op": "gte", "value": 0.5},
+                ],
+            },
+        )
+        thanks = await notice(
+            http,
+            "first trade thanks",
+            {
+                "kind": "event",
+                "event_type": "trade.executed",
+                "conditions": [{"field": "first_ever", "op": "eq", "value": True}],
+                "delay": {"next_trading_day_at": "10:00"},
+            },
+        )
+        await notice(
+            http,
+            "welcome back",
+            {
+                "kind": "event",
+                "event_type": "login.succeeded",
+                "conditions": [{"field": "days_since_previous", "op": "gte", "value": 30}],
+            },
+        )
+        await broker.publish(
+            "trading.fund-transfers.v1",
+            make.transfer("C1", NOW, direction="out", amount="1500000"),
+            make.transfer("C2", NOW, direction="out", amount="200000"),
+        )
+        await broker.publish(
+            "trading.logins.v1",
+            make.login("C1", NOW - timedelta(days=40)),
+            make.login("C1", NOW),
+            make.login("C2", NOW - timedelta(days=3)),
+            make.login("C2", NOW),
+        )
+        await broker.publish(
+            "trading.trades.v1", make.trade("C1", NOW), make.trade("C1", NOW + timedelta(hours=1))
+        )
+        assert await sent(broker, 2) == [("retention call", "C1"), ("welcome back", "C1")]
+        [waiting] = (await http.get("/decisions", params={"campaign_id": thanks})).json()
+        assert (waiting["decision"], waiting["due_at"]) == ("scheduled", "2026-11-30T02:00:00Z")
+
+        clock.set(datetime(2026, 11, 30, 2, 0, 1, tzinfo=UTC))  # Monday 10:00 in Shanghai
+        assert await sent(broker, 3) == [
+            ("first trade thanks", "C1"),
+            ("retention call", "C1"),
+            ("welcome back", "C1"),
+        ]
+
+
+async def test_did_a_but_not_b_inactivity_and_re_entry_rules(
+    sqlite_url: str, broker: Broker
+) -> None:
+    clock = ManualClock(NOW)
+    async with running(bootstrap(settings(sqlite_url, broker)), clock=clock) as (_, http):
+        await notice(
+            http,
+            "fund your account",
+            {
+                "kind": "did_not",
+                "event_type": "account.opened",
+                "then_not": "funds.transferred",
+                "within_days": 3,
+            },
+        )
+        await notice(
+            http, "we miss you", {"kind": "inactivity", "event_type": "login.succeeded", "days": 30}
+        )
+        await notice(
+            http,
+            "weekly once",
+            {
+                "kind": "segment_entered",
+                "segment_id": "SEG-A",
+                "reentry": {"min_days_between": 7},
+            },
+        )
+        await broker.publish(
+            "accounts.events.v1",
+            make.account_opened("C1", NOW),
+            make.account_opened("C2", NOW),
+        )
+        await broker.publish(
+            "trading.fund-transfers.v1",
+            make.transfer("C2", NOW + timedelta(days=1), direction="in", amount="50000"),
+        )
+        await broker.publish(
+            "trading.logins.v1",
+            make.login("C3", NOW - timedelta(days=31)),
+            make.login("C4", NOW - timedelta(days=10)),
+        )
+        entries = [
+            SegmentEntered(
+                event_id=f"e{n}",
+                occurred_at=NOW + timedelta(days=days),
+                client_id="C5",
+                payload=SegmentMembershipChange(segment_id="SEG-A", segment_name="a"),
+            )
+            for n, days in enumerate((0, 2, 8))
+        ]
+        await broker.publish("reach.segment-memberships.v1", *entries)
+        assert await sent(broker, 3) == [
+            ("we miss you", "C3"),
+            ("weekly once", "C5"),
+            ("weekly once", "C5"),
+        ]
+        skipped = await http.get("/decisions", params={"client_id": "C5", "decision": "skipped"})
+        [second] = skipped.json()
+        assert second["reason"] == "re-entry: at most once in 7 days, last 2026-11-27"
+
+        clock.set(NOW + timedelta(days=3, minutes=1))
+        assert await sent(broker, 4) == [
+            ("fund your account", "C1"),
+            ("we miss you", "C3"),
+            ("weekly once", "C5"),
+            ("weekly once", "C5"),
+        ]
+        [funded] = (await http.get("/decisions", params={"client_id": "C2"})).json()
+        assert (funded["decision"], funded["reason"]) == (
+            "skipped",
+            "did funds.transferred in time",
+        )
+        more = await broker.read(OUTREACH, until=lambda r: len(r) > 4, timeout_s=1)
+        assert len(more) == 4  # the quiet client is picked once per quiet spell
+
+
+async def test_a_dry_run_counts_whom_a_draft_would_target_and_what_each_gate_would_stop(
+    sqlite_url: str, broker: Broker
+) -> None:
+    withdrawn = {"granted": False, "source": "sms_reply", "at": NOW.isoformat()}
+    portraits = {
+        "C1": {"risk_level": "C4"},
+        "C2": {"risk_level": "C2"},
+        "C3": {"risk_level": "C4", "consents": {"sms/marketing": withdrawn}},
+        "C4": {"risk_level": "C4"},
+    }
+    await broker.publish(
+        "reach.portraits.v1",
+        *(
+            PortraitUpdated(
+                event_id=f"p-{c}",
+                occurred_at=NOW,
+                client_id=c,
+                payload=Portrait(version=1, as_of=NOW, **fields),
+            )
+            for c, fields in portraits.items()
+        ),
+    )
+    await broker.publish(
+        "reach.segment-memberships.v1",
+        *(
+            SegmentEntered(
+                event_id=f"{segment}-{c}",
+                occurred_at=NOW,
+                client_id=c,
+                payload=SegmentMembershipChange(segment_id=segment, segment_name=segment),
+            )
+            for segment, clients in (
+                ("SEG-NEAR", ["C1", "C2", "C3", "C4", "C5"]),
+                ("SEG-LOSS", ["C4"]),
+            )
+            for c in clients
+        ),
+    )
+    clock = ManualClock(NOW)
+    async with running(bootstrap(settings(sqlite_url, broker)), clock=clock) as (runtime, http):
+        await eventually(lambda: runtime.consumer.caught_up)
+        item = {
+            "id": "F-R3",
+            "name": "混合基金",
+            "kind": "product",
+            "purpose": "marketing",
+            "risk_level": "R3",
+        }
+        await http.post("/catalogue", json=item, headers=ANN)
+        script = (
+            await http.post(
+                "/scripts",
+                json={
+                    "name": "fund sms",
+                    "channel": "sms",
+                    "purpose": "marketing",
+                    "body": "混合基金开放申购。回T退订",
+                },
+                headers=ANN,
+            )
+        ).json()
+        draft = {
+            "name": "mixed fund",
+            "goal": {"primary_event": "product.purchased"},
+            "audience": {"exclude_segments": ["SEG-LOSS"]},
+            "service": {"purpose": "marketing", "item_id": "F-R3"},
+            "scene": {"kind": "segment_entered", "segment_id": "SEG-NEAR"},
+            "touchpoint": {"channels": ["sms"]},
+            "script": {"variants": [{"channel": "sms", "script_id": script["id"], "version": 1}]},
+            "evaluation": {"holdout_percent": 0},
+        }
+        campaign = (await http.post("/campaigns", json=draft, headers=ANN)).json()
+        assert campaign["status"] == "draft"
+
+        result = (await http.post(f"/campaigns/{campaign['id']}/dry-run")).json()
+        assert (result["version"], result["targeted"], result["would_send"]) == (1, 5, 1)
+        assert result["stopped"] == {
+            "suitability": {
+                "count": 2,
+                "examples": [
+                    {"client_id": "C2", "reason": "F-R3 is R3; risk level C2 allows R1-R2"},
+                    {"client_id": "C5", "reason": "no product offers: no risk assessment"},
+                ],
+            },
+            "consent": {
+                "count": 1,
+                "examples": [{"client_id": "C3", "reason": "sms/marketing withdrawn"}],
+            },
+            "audience": {
+                "count": 1,
+                "examples": [{"client_id": "C4", "reason": "excluded by segment SEG-LOSS"}],
+            },
+        }
+        assert result["send_window"] == "open"
+        assert (await http.get("/decisions")).json() == []  # nothing recorded
