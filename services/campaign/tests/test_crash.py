@@ -37,13 +37,13 @@ def entry(n: int) -> SegmentEntered:
 
 async def campaign(http: httpx.AsyncClient, name: str, purpose: str, delay: int | None) -> str:
     body = "{client_id}, " + name
-    script = (
-        await http.post(
-            "/scripts",
-            json={"name": name, "channel": "email", "purpose": purpose, "body": body},
-            headers=ANN,
-        )
-    ).json()
+    written = await http.post(
+        "/scripts",
+        json={"name": name, "channel": "email", "purpose": purpose, "body": body, "subject": name},
+        headers=ANN,
+    )
+    assert written.status_code == 201, written.text
+    script = written.json()
     scene = {"kind": "segment_entered", "segment_id": "SEG-X"}
     if delay:
         scene["delay"] = {"minutes": delay}
@@ -56,7 +56,9 @@ async def campaign(http: httpx.AsyncClient, name: str, purpose: str, delay: int 
         "script": {"variants": [{"channel": "email", "script_id": script["id"], "version": 1}]},
         "evaluation": {"holdout_percent": 10},
     }
-    created = (await http.post("/campaigns", json=document, headers=ANN)).json()
+    response = await http.post("/campaigns", json=document, headers=ANN)
+    assert response.status_code == 201, response.text
+    created = response.json()
     if purpose == "service":
         done = await http.post(f"/campaigns/{created['id']}/activate", headers=ANN)
     else:
