@@ -63,3 +63,38 @@ async def test_an_outage_holds_sends_behind_the_breaker_and_a_permanent_refusal_
         events = await deliveries(broker, lambda es: len(es) >= 5)
         [failed] = [e for e in events if e.event_type == "delivery.failed"]
         assert (failed.payload.idempotency_key, failed.payload.reason) == ("K-bad", reason)
+
+
+async def test_a_lost_answer_is_retried_only_where_the_provider_de_duplicates(
+    database_url: str, broker: Broker, providers: Providers
+) -> None:
+    await broker.publish(
+        "accounts.events.v1",
+        make.contact_changed("C1", NOW, phone="+8613800138000", wechat_openid="oC1"),
+    )
+    settings = settings_for(
+        database_url, broker, providers, provider_timeout_s=0.5, retry_base_s=0.1
+    )
+    providers.sms.delay_s = providers.wechat.delay_s = 1  # answers come after the timeout
+    async with running(bootstrap(settings)) as (runtime, client):
+        await eventually(lambda: runtime.consumer.caught_up)
+        await broker.publish(
+            "reach.outreach.v1",
+            outreach("K-sms", "C1", purpose="service", body="您的账单已出。"),
+            outreach("K-wechat", "C1", channel="wechat", purpose="service", subject="账单"),
+        )
+        assert await eventually(lambda: len(providers.sms.requests_for("K-sms")) >= 2)
+        providers.sms.delay_s = 0
+
+        async def settled():
+            sends = {s["idempotency_key"]: s for s in (await client.get("/sends")).json()}
+            sms, wechat = sends.get("K-sms"), sends.get("K-wechat")
+            return sends if sms and wechat and sms["status"] == "sent" else None
+
+        sends = await eventually(settled, timeout_s=20)
+        assert sends, (await client.get("/sends")).json()
+        assert sends["K-wechat"]["status"] == "unknown"
+        assert sends["K-wechat"]["last_error"] == "provider timed out"
+        assert len(providers.wechat.requests) == 1
+        assert providers.sms.delivered_texts("+8613800138000") == ["【Reach证券】您的账单已出。"]
+        assert sends["K-sms"]["provider_message_id"] == providers.sms.accepted["K-sms"]
