@@ -27,8 +27,11 @@ class SmtpEmail:
         mail.set_content(message.body)
         try:
             await aiosmtplib.send(mail, hostname=self._host, port=self._port, timeout=self._timeout)
-        except aiosmtplib.SMTPRecipientsRefused as error:
-            raise ChannelError(f"recipient refused: {error}", retryable=False) from error
+        except aiosmtplib.SMTPRecipientsRefused as error:  # the reason would show the address
+            codes = sorted({str(refusal.code) for refusal in error.recipients})
+            raise ChannelError(
+                f"smtp recipient refused ({', '.join(codes)})", retryable=False
+            ) from error
         except (aiosmtplib.SMTPConnectError, aiosmtplib.SMTPConnectTimeoutError) as error:
             raise ChannelError(f"smtp unreachable: {error!r}", retryable=True) from error
         except aiosmtplib.SMTPResponseException as error:
