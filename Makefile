@@ -51,6 +51,9 @@ postgres-down:
 segments: install  ## load the ready-made segment library into the segmenter at SEGMENTER_URL (idempotent)
 	$(RUN) python -m reach_segmenter.library load --url $${SEGMENTER_URL:-http://127.0.0.1:8102}
 
+campaigns: install  ## load the ready-made campaigns as drafts into the campaign service at CAMPAIGN_URL (after make segments; idempotent)
+	$(RUN) python -m reach_campaign.library load --url $${CAMPAIGN_URL:-http://127.0.0.1:8103} --segmenter-url $${SEGMENTER_URL:-http://127.0.0.1:8102}
+
 clean:  ## stop local servers and remove local data (.local)
 	-infra/kafka/kafka.sh stop
 	-infra/postgres/postgres.sh stop
