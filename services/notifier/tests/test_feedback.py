@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 
 import pytest
+from prometheus_client import REGISTRY
 from reach_notifier.bootstrap import bootstrap
 from reach_runtime.stack import Broker
 from reach_runtime.testing import eventually, running
@@ -61,6 +62,26 @@ async def test_an_sms_reply_t_withdraws_sms_marketing_at_once_even_for_a_send_al
 
         later, _notice = await eventually(settled, timeout_s=20)
         assert later["status"] == "suppressed"
+        assert later["last_error"] == "sms: no_consent (sms marketing withdrawn via sms_reply)"
+
+        # a reply T reported upstream (engagement.events.v1) counts the same
+        await broker.publish(
+            "accounts.events.v1", make.contact_changed("C5", NOW, phone="+8613900000005")
+        )
+        replies = {"service": "notifier", "topic": "engagement.events.v1"}
+        replies["event_type"] = "message.replied"
+        before = REGISTRY.get_sample_value("reach_events_processed_total", replies) or 0
+        await broker.publish(
+            "engagement.events.v1", make.message_replied("C5", NOW, channel="sms", text="T")
+        )
+        assert await eventually(
+            lambda: (
+                (REGISTRY.get_sample_value("reach_events_processed_total", replies) or 0) > before
+            )
+        )
+        await broker.publish("reach.outreach.v1", outreach("K-c5", "C5"))
+        c5 = await eventually(lambda: _send(client, "K-c5"), timeout_s=20)
+        assert c5 and c5["status"] == "suppressed", c5
         assert providers.sms.delivered_texts(PHONE) == ["【Reach证券】您的账单已出。"]
 
         body, headers = signed({"reply_id": "MO-x", "phone": PHONE, "text": "hello"})

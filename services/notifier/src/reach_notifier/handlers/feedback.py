@@ -9,10 +9,8 @@ from reach_runtime.uow import UnitOfWork
 from sqlalchemy import select
 
 from reach_notifier.db.tables import CallTaskRow, ContactRow, ReceiptRow, SendRow
-from reach_notifier.handlers.intake import record_consent
+from reach_notifier.handlers.intake import OPT_OUT_WORDS, record_consent
 from reach_notifier.handlers.outcomes import DELIVERIES_TOPIC, emit_receipt
-
-OPT_OUT_WORDS = frozenset({"T", "TD", "退订"})
 
 
 class Forbidden(DomainError):

@@ -8,6 +8,7 @@ from reach_contracts import (
     AccountConsentChanged,
     AccountContactChanged,
     AccountOpened,
+    MessageReplied,
     OutreachRequested,
 )
 from reach_runtime.telemetry import current_trace_headers
@@ -79,6 +80,25 @@ async def on_consent_changed(event: AccountConsentChanged, uow: UnitOfWork) -> N
     )
 
 
+OPT_OUT_WORDS = frozenset({"T", "TD", "退订"})
+
+
+async def on_message_replied(event: MessageReplied, uow: UnitOfWork) -> None:
+    """An SMS reply T reported upstream withdraws SMS marketing consent, like one the
+    gateway forwards (not re-published: the reply is public already)."""
+    p = event.payload
+    if str(p.channel) == "sms" and p.text.strip().upper() in OPT_OUT_WORDS:
+        await record_consent(
+            uow,
+            client_id=event.client_id,
+            channel="sms",
+            purpose="marketing",
+            granted=False,
+            source="sms_reply",
+            at=event.occurred_at,
+        )
+
+
 async def on_outreach_requested(
     event: OutreachRequested, uow: UnitOfWork, *, sms: SmsStyle
 ) -> None:
@@ -123,5 +143,6 @@ def subscriptions(*, sms: SmsStyle):
             "account.contact_changed": on_contact_changed,
             "account.consent_changed": on_consent_changed,
         },
+        "engagement.events.v1": {"message.replied": on_message_replied},
         "reach.outreach.v1": {"outreach.requested": partial(on_outreach_requested, sms=sms)},
     }
