@@ -66,8 +66,19 @@ def test_the_breaker_opens_after_failures_in_a_row_and_lets_one_trial_through_af
     breaker.succeeded()
     breaker.failed()
     breaker.failed()
-    assert breaker.is_open
-    assert breaker.allows() is True  # the trial
-    assert breaker.allows() is False  # only one
-    breaker.succeeded()
-    assert not breaker.is_open and breaker.allows()
+    assert breaker.is_open and breaker.trial_due()
+    breaker.succeeded()  # the trial answered
+    assert not breaker.is_open and not breaker.trial_due()
+
+
+def test_a_trial_is_not_spent_until_a_send_is_tried_and_one_at_a_time() -> None:
+    breaker = CircuitBreaker(threshold=1, cooldown_s=60)
+    breaker.failed()
+    assert not breaker.trial_due()  # cooling down
+    breaker.opened_at -= 61
+    assert breaker.trial_due()
+    assert breaker.trial_due()  # asking spends nothing (no send may be due yet)
+    breaker.begin_trial()
+    assert not breaker.trial_due()  # one trial in flight
+    breaker.trial_at -= 61
+    assert breaker.trial_due()  # that trial never answered: another may go

@@ -39,30 +39,34 @@ class RateLimit:
 @dataclass
 class CircuitBreaker:
     """Opens after `threshold` transient failures in a row; while open, sends of its channel
-    stay pending; after `cooldown_s` one trial send is let through (half-open)."""
+    stay pending; after `cooldown_s` one trial send is let through (half-open), and another
+    each `cooldown_s` while no trial has answered."""
 
     threshold: int = 5
     cooldown_s: float = 30.0
     failures: int = 0
     opened_at: float | None = None
-    _trial: bool = field(default=False, repr=False)
-
-    def allows(self) -> bool:
-        if self.opened_at is None:
-            return True
-        if time.monotonic() - self.opened_at >= self.cooldown_s and not self._trial:
-            self._trial = True
-            return True
-        return False
+    trial_at: float | None = field(default=None, repr=False)
 
     @property
     def is_open(self) -> bool:
         return self.opened_at is not None
 
+    def trial_due(self) -> bool:
+        """Open, cooled down, and no trial in flight (or the last one never answered)."""
+        if self.opened_at is None:
+            return False
+        now = time.monotonic()
+        last = self.trial_at if self.trial_at is not None else self.opened_at
+        return now - last >= self.cooldown_s
+
+    def begin_trial(self) -> None:
+        self.trial_at = time.monotonic()
+
     def succeeded(self) -> None:
-        self.failures, self.opened_at, self._trial = 0, None, False
+        self.failures, self.opened_at, self.trial_at = 0, None, None
 
     def failed(self) -> None:
         self.failures += 1
         if self.failures >= self.threshold:
-            self.opened_at, self._trial = time.monotonic(), False
+            self.opened_at, self.trial_at = time.monotonic(), None

@@ -176,10 +176,14 @@ class Dispatcher:
                 )
             )
             for channel in open_channels:  # half-open: one trial send after the cooldown
-                if self._providers[channel].breaker.allows():
-                    keys += list(
+                breaker = self._providers[channel].breaker
+                if breaker.trial_due():
+                    trial = list(
                         await uow.session.scalars(due.where(SendRow.channel == channel).limit(1))
                     )
+                    if trial:
+                        breaker.begin_trial()
+                        keys += trial
             if not keys:
                 return 0
             calls = await self._claim(uow, keys)
