@@ -36,22 +36,30 @@ def settings(database_url: str, broker: Broker) -> CampaignSettings:
         kafka_bootstrap_servers=broker.bootstrap,
         kafka_topic_prefix=broker.prefix,
         release_interval_s=0.05,
-        inactivity_sweep_s=0.2,
+        sweep_interval_s=0.2,
     )
 
 
-async def notice(http: httpx.AsyncClient, name: str, scene: dict[str, Any]) -> str:
+async def notice(
+    http: httpx.AsyncClient,
+    name: str,
+    scene: dict[str, Any],
+    *,
+    body: str | None = None,
+    audience: list[str] = (),
+) -> str:
     """A live service notice on the in-app inbox with this scene, no holdout."""
     script = (
         await http.post(
             "/scripts",
-            json={"name": name, "channel": "inapp", "purpose": "service", "body": name},
+            json={"name": name, "channel": "inapp", "purpose": "service", "body": body or name},
             headers=ANN,
         )
     ).json()
     document = {
         "name": name,
         "goal": {"primary_event": "trade.executed"},
+        "audience": {"segments": list(audience)},
         "service": {"purpose": "service"},
         "scene": scene,
         "touchpoint": {"channels": ["inapp"]},
@@ -318,3 +326,54 @@ async def test_a_dry_run_counts_whom_a_draft_would_target_and_what_each_gate_wou
         }
         assert result["send_window"] == "open"
         assert (await http.get("/decisions")).json() == []  # nothing recorded
+
+
+async def test_a_schedule_fires_once_per_slot_on_festivals_and_listed_dates_for_its_audience(
+    sqlite_url: str, broker: Broker
+) -> None:
+    mid_autumn = datetime(2026, 9, 25, 0, 30, tzinfo=UTC)  # 08:30 in Shanghai, 中秋节
+    members = [
+        SegmentEntered(
+            event_id=f"open-{c}",
+            occurred_at=mid_autumn,
+            client_id=c,
+            payload=SegmentMembershipChange(segment_id="SEG-OPEN", segment_name="open"),
+        )
+        for c in ("C1", "C2")
+    ]
+    await broker.publish("reach.segment-memberships.v1", *members)
+    clock = ManualClock(mid_autumn)
+    async with running(bootstrap(settings(sqlite_url, broker)), clock=clock) as (runtime, http):
+        await eventually(lambda: runtime.consumer.caught_up)
+        await notice(
+            http,
+            "festival care",
+            {"kind": "schedule", "at": "09:00", "days": "festivals"},
+            body="{occasion}快乐！",
+            audience=["SEG-OPEN"],
+        )
+        await notice(
+            http,
+            "IPO day",
+            {"kind": "schedule", "at": "09:30", "days": "dates", "dates": ["2026-09-28"]},
+            audience=["SEG-OPEN"],
+        )
+        early = await broker.read(OUTREACH, until=lambda r: len(r) > 0, timeout_s=1)
+        assert early == []
+
+        clock.set(datetime(2026, 9, 25, 1, 0, 30, tzinfo=UTC))
+        records = await broker.read(OUTREACH, until=lambda r: len(r) >= 2)
+        events = [decode(OUTREACH, r.value) for r in records]
+        assert sorted(e.client_id for e in events) == ["C1", "C2"]
+        assert {e.payload.campaign_name for e in events} == {"festival care"}
+        assert events[0].payload.variables == {"occasion": "中秋节"}
+
+        clock.set(datetime(2026, 9, 28, 1, 31, tzinfo=UTC))  # Monday 09:31
+        assert await sent(broker, 4) == [
+            ("IPO day", "C1"),
+            ("IPO day", "C2"),
+            ("festival care", "C1"),
+            ("festival care", "C2"),
+        ]
+        more = await broker.read(OUTREACH, until=lambda r: len(r) > 4, timeout_s=1)
+        assert len(more) == 4  # each slot fired once

@@ -17,7 +17,12 @@ from reach_campaign.db.tables import ClientActivityRow, metadata
 from reach_campaign.domain.model import UpstreamEvent
 from reach_campaign.handlers.decisions import release_due
 from reach_campaign.handlers.portraits import on_portrait_updated
-from reach_campaign.handlers.triggers import event_handler, segment_handlers, sweep_inactivity
+from reach_campaign.handlers.triggers import (
+    event_handler,
+    segment_handlers,
+    sweep_inactivity,
+    sweep_schedules,
+)
 from reach_campaign.settings import CampaignSettings
 
 log = logging.getLogger(__name__)
@@ -68,17 +73,18 @@ def bootstrap(settings: CampaignSettings | None = None) -> ServiceDefinition:
             if released < 200:
                 await asyncio.sleep(settings.release_interval_s)
 
-    async def inactivity(runtime: Runtime) -> None:
-        """Fires inactivity scenes as time passes, every `inactivity_sweep_s`."""
+    async def sweeper(runtime: Runtime) -> None:
+        """Fires inactivity and schedule scenes as time passes, every `sweep_interval_s`."""
         while True:
-            await asyncio.sleep(settings.inactivity_sweep_s)
-            try:
-                async with runtime.uows() as uow:
-                    await sweep_inactivity(uow, settings.caps)
-            except Exception:
-                log.exception(
-                    "inactivity sweep failed; next one in %ss", settings.inactivity_sweep_s
-                )
+            await asyncio.sleep(settings.sweep_interval_s)
+            for sweep in (sweep_inactivity, sweep_schedules):
+                try:
+                    async with runtime.uows() as uow:
+                        await sweep(uow, settings.caps)
+                except Exception:
+                    log.exception(
+                        "%s failed; next in %ss", sweep.__name__, settings.sweep_interval_s
+                    )
 
     return ServiceDefinition(
         name="campaign",
@@ -96,6 +102,6 @@ def bootstrap(settings: CampaignSettings | None = None) -> ServiceDefinition:
             audit.router,
             decisions.router,
         ],
-        workers=[releaser, inactivity],
+        workers=[releaser, sweeper],
         preload=preload,
     )

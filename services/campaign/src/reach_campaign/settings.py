@@ -13,7 +13,9 @@ class CampaignSettings(ServiceSettings):
     cap_client_week: int = Field(default=3, ge=1, le=500, description="in any 7 days")
     cap_channel_day: int = Field(default=1, ge=1, le=100, description="per channel a day")
     release_interval_s: float = Field(default=1.0, gt=0, le=3600, description="due-send poll")
-    inactivity_sweep_s: float = Field(default=60, gt=0, le=86_400)
+    sweep_interval_s: float = Field(
+        default=60, gt=0, le=86_400, description="inactivity and schedule sweeps"
+    )
 
     @property
     def caps(self) -> Caps:

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pytest
 from pydantic import ValidationError
 from reach_campaign.domain.conditions import facts, matches
 from reach_campaign.domain.model import CampaignSpec, Condition, Delay, SendWindow, cross_check
-from reach_campaign.domain.timing import SHANGHAI, due_after, next_opening
+from reach_campaign.domain.timing import SHANGHAI, due_after, festivals, next_opening
 from reach_contracts import FundsTransferred, FundsTransferredPayload
 
 WINDOW = SendWindow()
@@ -102,3 +102,14 @@ def test_a_condition_on_a_field_the_event_does_not_have_is_refused_at_its_path()
 def test_a_delay_time_must_be_a_time_of_day() -> None:
     with pytest.raises(ValidationError, match="HH:MM"):
         Delay(next_trading_day_at="25:00")
+
+
+def test_festivals_are_the_first_day_of_each_chinese_public_holiday_without_days_off_in_lieu() -> (
+    None
+):
+    days = festivals(2026)
+    assert days[date(2026, 2, 17)] == "春节"
+    assert days[date(2026, 9, 25)] == "中秋节"
+    assert days[date(2026, 10, 1)] == "国庆节"
+    assert date(2026, 10, 2) not in days and date(2026, 1, 2) not in days
+    assert len(days) == 8

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from reach_runtime.db import UTCDateTime, new_metadata
-from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, BigInteger, Boolean, Date, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -205,6 +205,17 @@ class ClientActivityRow(Base):
     first_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False)
     last_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False)
     count: Mapped[int] = mapped_column(Integer, nullable=False)
+
+
+class ScheduleRunRow(Base):
+    """A schedule slot a campaign has fired (its day), so that each slot fires once."""
+
+    __tablename__ = "schedule_runs"
+
+    campaign_id: Mapped[str] = mapped_column(ForeignKey("campaigns.id"), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    fired_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False)
+    clients: Mapped[int] = mapped_column(Integer, nullable=False)
 
 
 metadata = Base.metadata

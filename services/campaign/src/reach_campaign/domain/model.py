@@ -7,6 +7,7 @@ discriminated union on `kind`, so new trigger kinds are added as new members.
 from __future__ import annotations
 
 import re
+from datetime import date
 from enum import StrEnum
 from typing import Annotated, Literal
 
@@ -193,11 +194,31 @@ class DidNotScene(SceneBase):
     within_days: int = Field(ge=1, le=365)
 
 
-Scene = Annotated[
-    SegmentEnteredScene | SegmentExitedScene | EventScene | InactivityScene | DidNotScene,
-    Field(discriminator="kind"),
-]
-AnyScene = SegmentEnteredScene | SegmentExitedScene | EventScene | InactivityScene | DidNotScene
+class ScheduleScene(SceneBase):
+    """At `at` (Asia/Shanghai) on the chosen days, for every member of the audience segments:
+    every day, weekdays, exchange trading days, Chinese festivals and public holidays (first
+    day of each), or the listed `dates` (IPO subscription days, events)."""
+
+    kind: Literal["schedule"]
+    at: str = Field(description="HH:MM, Asia/Shanghai")
+    days: Literal["every_day", "weekdays", "trading_days", "festivals", "dates"]
+    dates: list[date] = Field(default_factory=list, max_length=366)
+
+    @field_validator("at")
+    @classmethod
+    def _time(cls, value: str) -> str:
+        return _clock_time(value)
+
+
+AnyScene = (
+    SegmentEnteredScene
+    | SegmentExitedScene
+    | EventScene
+    | InactivityScene
+    | DidNotScene
+    | ScheduleScene
+)
+Scene = Annotated[AnyScene, Field(discriminator="kind")]
 
 
 class SendWindow(Strict):
@@ -313,6 +334,13 @@ def cross_check(spec: CampaignSpec) -> list[tuple[tuple[str | int, ...], str]]:
         if channel is Channel.WECHAT and spec.service.purpose is not Purpose.SERVICE:
             errors.append((("touchpoint", "channels", index), "WeChat is for service notices only"))
     scene = spec.scene
+    if isinstance(scene, ScheduleScene):
+        if scene.days == "dates" and not scene.dates:
+            errors.append((("scene", "dates"), "list the dates when days is 'dates'"))
+        if not spec.audience.segments:
+            errors.append(
+                (("audience", "segments"), "a schedule sends to audience segments: name one")
+            )
     if isinstance(scene, EventScene | DidNotScene):
         known = set(payload_fields(scene.event_type)) | set(DERIVED_FIELDS)
         for index, condition in enumerate(scene.conditions):
@@ -337,6 +365,8 @@ def scene_key(scene: AnyScene) -> tuple[str, str]:
     """How the trigger engine looks a scene up: its kind and what it listens to."""
     if isinstance(scene, SegmentEnteredScene | SegmentExitedScene):
         return scene.kind, scene.segment_id
+    if isinstance(scene, ScheduleScene):
+        return scene.kind, scene.days
     return scene.kind, scene.event_type
 
 

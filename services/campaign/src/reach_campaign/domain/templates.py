@@ -12,7 +12,8 @@ from typing import Any
 from reach_contracts import Portrait
 
 # What a template may name: the client, the campaign, the trigger's segment, any portrait field.
-VARIABLES = frozenset({"client_id", "campaign_name", "segment", *Portrait.model_fields})
+# `occasion` is a schedule's festival name or date.
+VARIABLES = frozenset({"client_id", "campaign_name", "segment", "occasion", *Portrait.model_fields})
 
 
 class TemplateError(ValueError):

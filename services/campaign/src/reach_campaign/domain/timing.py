@@ -11,8 +11,9 @@ from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 import exchange_calendars as xc
+import holidays
 
-from reach_campaign.domain.model import Delay, SendWindow
+from reach_campaign.domain.model import Delay, ScheduleScene, SendWindow
 
 log = logging.getLogger(__name__)
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -72,3 +73,34 @@ def due_after(occurred: datetime, delay: Delay) -> datetime:
         day = next_trading_day(local_day(occurred))
         return datetime.combine(day, _clock(delay.next_trading_day_at), SHANGHAI)
     return occurred + timedelta(minutes=delay.minutes)
+
+
+@lru_cache(maxsize=8)
+def festivals(year: int) -> dict[date, str]:
+    """The first day of each Chinese public holiday and festival of a year (元旦, 春节, 清明节,
+    劳动节, 端午节, 中秋节, 国庆节 and 除夕), from the `holidays` library; days off in lieu skipped."""
+    days: dict[date, str] = {}
+    seen: set[str] = set()
+    for day, name in sorted(holidays.China(years=year, language="zh_CN").items()):
+        if "休息日" in name or "补假" in name or name in seen:
+            continue
+        seen.add(name)
+        days[day] = name
+    return days
+
+
+def occasion(day: date, scene: ScheduleScene) -> str | None:
+    """Whether a schedule fires on `day`: the occasion's name (a festival, else the date)."""
+    if scene.days == "every_day":
+        return day.isoformat()
+    if scene.days == "weekdays":
+        return day.isoformat() if day.weekday() < 5 else None
+    if scene.days == "trading_days":
+        return day.isoformat() if is_trading_day(day) else None
+    if scene.days == "festivals":
+        return festivals(day.year).get(day)
+    return day.isoformat() if day in scene.dates else None
+
+
+def slot(day: date, scene: ScheduleScene) -> datetime:
+    return datetime.combine(day, _clock(scene.at), SHANGHAI)

@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from reach_contracts import (
+    Channel,
     FallbackScript,
     OutreachHeldOut,
     OutreachHeldOutPayload,
@@ -353,7 +354,7 @@ async def _request(
         templates += f"{more.subject or ''}{more.body}"
         fallbacks.append(
             FallbackScript(
-                channel=other,
+                channel=Channel(other),
                 subject=more.subject,
                 body=more.body,
                 script_version=f"{more.script_id}@{more.version}",
@@ -373,7 +374,7 @@ async def _request(
                 campaign_id=row.campaign_id,
                 campaign_name=spec.name,
                 variant=variant,
-                channel=channel,
+                channel=Channel(channel),
                 purpose=ContactPurpose(gate.contact_purpose(spec.service.purpose)),
                 subject=words.subject,
                 body=words.body,

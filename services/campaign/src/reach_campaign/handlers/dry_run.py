@@ -17,6 +17,7 @@ from reach_campaign.domain.model import (
     CampaignSpec,
     InactivityScene,
     Purpose,
+    ScheduleScene,
     SegmentEnteredScene,
     SegmentExitedScene,
 )
@@ -40,6 +41,12 @@ async def candidates(uow: UnitOfWork, spec: CampaignSpec, limit: int) -> tuple[l
             ClientActivityRow.last_at <= uow.clock.now() - timedelta(days=scene.days),
         )
         found = f"clients with no {scene.event_type} for {scene.days} days now"
+    elif isinstance(scene, ScheduleScene):
+        segment_id = spec.audience.segments[0]
+        query = select(SegmentMembershipRow.client_id).where(
+            SegmentMembershipRow.segment_id == segment_id
+        )
+        found = f"members of {segment_id}, the schedule's audience"
     else:
         query = select(ClientPortraitRow.client_id)
         found = f"every known client (the scene fires on {scene.event_type} events)"

@@ -1,5 +1,5 @@
 """The trigger engine: segment entered or exited, upstream event patterns with conditions, "did A
-but not B within N days", and inactivity. Each occurrence is decided once per live campaign
+but not B within N days", inactivity, and schedules (trading days, festivals, dates). Each occurrence is decided once per live campaign
 (handlers/decisions.py); what is due at once is released in the same transaction."""
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from reach_campaign.db.tables import (
     CampaignVersionRow,
     ClientActivityRow,
     DecisionRow,
+    ScheduleRunRow,
     SegmentMembershipRow,
 )
 from reach_campaign.domain.conditions import facts, matches
@@ -28,8 +29,10 @@ from reach_campaign.domain.model import (
     DidNotScene,
     EventScene,
     InactivityScene,
+    ScheduleScene,
     UpstreamEvent,
 )
+from reach_campaign.domain.timing import local_day, occasion, slot
 from reach_campaign.handlers.decisions import (
     Live,
     Occurrence,
@@ -214,3 +217,52 @@ def _quiet_spell(activity: ClientActivityRow, days: int, event_type: UpstreamEve
         occurred_at=became_quiet,
         context={"event_type": event_type, "days": str(days)},
     )
+
+
+async def sweep_schedules(uow: UnitOfWork, caps: Caps) -> int:
+    """Fire schedule scenes whose slot (today's or yesterday's, after activation) has come,
+    each slot once, for the members of the first audience segment."""
+    rows = await uow.session.execute(
+        select(CampaignTriggerRow.key).where(CampaignTriggerRow.kind == "schedule").distinct()
+    )
+    now, fired = uow.clock.now(), 0
+    today = local_day(now)
+    for (key,) in rows.all():
+        for live in await live_campaigns(uow, "schedule", key):
+            scene = live.spec.scene
+            assert isinstance(scene, ScheduleScene)
+            for day in (today - timedelta(days=1), today):
+                name = occasion(day, scene)
+                at = slot(day, scene)
+                started = live.campaign.activated_at
+                if name is None or at > now or (started is not None and at < started):
+                    continue
+                if await uow.session.get(ScheduleRunRow, (live.campaign.id, day)) is not None:
+                    continue
+                members = await uow.session.scalars(
+                    select(SegmentMembershipRow.client_id).where(
+                        SegmentMembershipRow.segment_id == live.spec.audience.segments[0]
+                    )
+                )
+                pairs = [
+                    (
+                        live,
+                        Occurrence(
+                            kind="schedule",
+                            event_id=f"schedule:{day.isoformat()}",
+                            client_id=client_id,
+                            occurred_at=at,
+                            context={"occasion": name},
+                        ),
+                    )
+                    for client_id in list(members)
+                ]
+                await fire(uow, caps, pairs)
+                uow.session.add(
+                    ScheduleRunRow(
+                        campaign_id=live.campaign.id, day=day, fired_at=now, clients=len(pairs)
+                    )
+                )
+                fired += len(pairs)
+    await uow.commit()
+    return fired
