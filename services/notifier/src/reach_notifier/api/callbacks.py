@@ -13,6 +13,7 @@ from fastapi import APIRouter, Depends, Header, Request
 from pydantic import BaseModel, Field, ValidationError
 from reach_runtime.errors import DomainError, Invalid
 from reach_runtime.http import Uow, runtime_of
+from sqlalchemy.exc import IntegrityError
 
 from reach_notifier.handlers.feedback import record_receipt, record_sms_reply
 
@@ -87,7 +88,10 @@ async def receipt(channel: ProviderChannel, body: SignedBody, uow: Uow) -> dict[
         status=str(data.status),
         detail=data.detail,
     )
-    await uow.commit()
+    try:
+        await uow.commit()
+    except IntegrityError:  # the same receipt, delivered twice at once: the other one won
+        return {"recorded": False}
     return {"recorded": recorded}
 
 

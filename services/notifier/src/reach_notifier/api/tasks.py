@@ -10,8 +10,10 @@ from typing import Annotated
 
 from fastapi import APIRouter, Header, Query
 from pydantic import BaseModel, ConfigDict, Field
+from reach_runtime.errors import Conflict
 from reach_runtime.http import Session, Uow
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from reach_notifier.db.tables import CallTaskRow
 from reach_notifier.handlers.feedback import Forbidden, claim_task, record_outcome
@@ -83,5 +85,8 @@ async def outcome(task_id: str, body: OutcomeIn, actor: Actor, uow: Uow) -> Call
     task = await record_outcome(
         uow, key=task_id, actor=actor, outcome=str(body.outcome), note=body.note
     )
-    await uow.commit()
+    try:
+        await uow.commit()
+    except IntegrityError:  # two submissions at once: the other one was recorded
+        raise Conflict("the outcome was already recorded", field="task_id") from None
     return task
