@@ -94,6 +94,16 @@ async def test_each_channel_reaches_its_provider_once_in_its_own_protocol(
         )
         assert done.json()["status"] == "done"
 
+        for path, params, field in [
+            ("/sends", {"client_id": "C1\x00"}, "client_id"),
+            ("/inbox", {"client_id": "'; drop"}, "client_id"),
+            ("/sends", {"status": "lost"}, "status"),
+        ]:
+            bad = await client.get(path, params=params)
+            assert bad.status_code == 422 and field in bad.text, (path, bad.text)
+        nul = await client.get("/tasks", headers={"X-Reach-Actor": "ADV 7"})
+        assert nul.status_code == 422 and "x-reach-actor" in nul.text.lower()
+
         events = await deliveries(
             broker, lambda es: any(e.event_type == "delivery.receipted" for e in es)
         )

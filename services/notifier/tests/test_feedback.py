@@ -87,6 +87,9 @@ async def test_an_sms_reply_t_withdraws_sms_marketing_at_once_even_for_a_send_al
         body, headers = signed({"reply_id": "MO-x", "phone": PHONE, "text": "hello"})
         answer = await client.post("/callbacks/sms/replies", content=body, headers=headers)
         assert answer.json() == {"opted_out": False}
+        nul, nul_headers = signed({"reply_id": "MO-y", "phone": PHONE, "text": "T\x00"})
+        refused = await client.post("/callbacks/sms/replies", content=nul, headers=nul_headers)
+        assert refused.status_code == 422 and "text" in refused.text
         headers["X-Reach-Signature"] = "sha256=" + "0" * 64
         forged = await client.post("/callbacks/sms/replies", content=body, headers=headers)
         assert forged.status_code == 401

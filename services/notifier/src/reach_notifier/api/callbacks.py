@@ -15,6 +15,7 @@ from reach_runtime.errors import DomainError, Invalid
 from reach_runtime.http import Uow, runtime_of
 from sqlalchemy.exc import IntegrityError
 
+from reach_notifier.api.params import NO_NUL
 from reach_notifier.handlers.feedback import record_receipt, record_sms_reply
 
 router = APIRouter(prefix="/callbacks", tags=["provider callbacks"])
@@ -57,16 +58,16 @@ class ReceiptStatusIn(StrEnum):
 
 
 class ReceiptIn(BaseModel):
-    message_id: str = Field(min_length=1, max_length=200)
+    message_id: str = Field(min_length=1, max_length=200, pattern=NO_NUL)
     status: ReceiptStatusIn
-    detail: str | None = Field(default=None, max_length=500)
+    detail: str | None = Field(default=None, max_length=500, pattern=NO_NUL)
 
 
 class ReplyIn(BaseModel):
-    reply_id: str = Field(min_length=1, max_length=128)
-    phone: str = Field(min_length=3, max_length=32)
-    text: str = Field(max_length=500)
-    in_reply_to: str | None = Field(default=None, max_length=200)
+    reply_id: str = Field(min_length=1, max_length=128, pattern=NO_NUL)
+    phone: str = Field(min_length=3, max_length=32, pattern=r"^\+?[0-9-]{3,32}$")
+    text: str = Field(max_length=500, pattern=NO_NUL)
+    in_reply_to: str | None = Field(default=None, max_length=200, pattern=NO_NUL)
 
 
 def _parse(model: type[BaseModel], body: bytes) -> Any:

@@ -11,6 +11,7 @@ from reach_runtime.errors import NotFound
 from reach_runtime.http import Session, Uow
 from sqlalchemy import select
 
+from reach_notifier.api.params import ClientQuery, SendKey
 from reach_notifier.db.tables import InboxMessageRow
 
 router = APIRouter(prefix="/inbox", tags=["inbox"])
@@ -30,7 +31,7 @@ class InboxMessageOut(BaseModel):
 @router.get("", response_model=list[InboxMessageOut], summary="A client's inbox, newest first")
 async def list_inbox(
     session: Session,
-    client_id: Annotated[str, Query(min_length=1, max_length=64)],
+    client_id: ClientQuery,
     unread: bool = False,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> list[InboxMessageRow]:
@@ -46,7 +47,7 @@ async def list_inbox(
 
 
 @router.post("/{message_id}/read", response_model=InboxMessageOut, summary="Mark a message read")
-async def mark_read(message_id: str, uow: Uow) -> InboxMessageRow:
+async def mark_read(message_id: SendKey, uow: Uow) -> InboxMessageRow:
     message = await uow.session.get(InboxMessageRow, message_id)
     if message is None:
         raise NotFound(f"no inbox message {message_id!r}", field="message_id")

@@ -11,6 +11,7 @@ from reach_runtime.errors import Conflict, NotFound
 from reach_runtime.http import Session, Uow
 from sqlalchemy import select
 
+from reach_notifier.api.params import CLIENT, SendKey
 from reach_notifier.db.tables import SendRow
 
 router = APIRouter(prefix="/sends", tags=["sends"])
@@ -41,7 +42,7 @@ class SendOut(BaseModel):
 @router.get("", response_model=list[SendOut], summary="Sends, newest first")
 async def list_sends(
     session: Session,
-    client_id: Annotated[str | None, Query(max_length=64)] = None,
+    client_id: Annotated[str | None, Query(pattern=CLIENT)] = None,
     status: Annotated[
         str | None, Query(pattern="^(pending|sending|sent|failed|suppressed|unknown)$")
     ] = None,
@@ -56,7 +57,7 @@ async def list_sends(
 
 
 @router.get("/{idempotency_key}", response_model=SendOut, summary="One send")
-async def get_send(idempotency_key: str, session: Session) -> SendRow:
+async def get_send(idempotency_key: SendKey, session: Session) -> SendRow:
     send = await session.get(SendRow, idempotency_key)
     if send is None:
         raise NotFound(f"no send {idempotency_key!r}", field="idempotency_key")
@@ -68,7 +69,7 @@ async def get_send(idempotency_key: str, session: Session) -> SendRow:
     response_model=SendOut,
     summary="Send an 'unknown' send again, once a person checked the provider does not have it",
 )
-async def retry_unknown(idempotency_key: str, uow: Uow) -> SendRow:
+async def retry_unknown(idempotency_key: SendKey, uow: Uow) -> SendRow:
     send = await uow.session.get(SendRow, idempotency_key)
     if send is None:
         raise NotFound(f"no send {idempotency_key!r}", field="idempotency_key")

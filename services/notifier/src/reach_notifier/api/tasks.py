@@ -8,18 +8,18 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Query
+from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict, Field
 from reach_runtime.errors import Conflict
 from reach_runtime.http import Session, Uow
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from reach_notifier.api.params import CLIENT, NO_NUL, Actor, SendKey
 from reach_notifier.db.tables import CallTaskRow
 from reach_notifier.handlers.feedback import Forbidden, claim_task, record_outcome
 
 router = APIRouter(prefix="/tasks", tags=["call tasks"])
-Actor = Annotated[str, Header(alias="X-Reach-Actor", min_length=1, max_length=64)]
 
 
 class Outcome(StrEnum):
@@ -31,7 +31,7 @@ class Outcome(StrEnum):
 
 class OutcomeIn(BaseModel):
     outcome: Outcome
-    note: str | None = Field(default=None, max_length=500)
+    note: str | None = Field(default=None, max_length=500, pattern=NO_NUL)
 
 
 class CallTaskOut(BaseModel):
@@ -56,7 +56,7 @@ class CallTaskOut(BaseModel):
 async def list_tasks(
     session: Session,
     actor: Actor,
-    advisor_id: Annotated[str | None, Query(max_length=64)] = None,
+    advisor_id: Annotated[str | None, Query(pattern=CLIENT)] = None,
     status: Annotated[str | None, Query(pattern="^(open|claimed|done)$")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> list[CallTaskRow]:
@@ -74,14 +74,14 @@ async def list_tasks(
 
 
 @router.post("/{task_id}/claim", response_model=CallTaskOut, summary="Take a task")
-async def claim(task_id: str, actor: Actor, uow: Uow) -> CallTaskRow:
+async def claim(task_id: SendKey, actor: Actor, uow: Uow) -> CallTaskRow:
     task = await claim_task(uow, key=task_id, actor=actor)
     await uow.commit()
     return task
 
 
 @router.post("/{task_id}/outcome", response_model=CallTaskOut, summary="Record the call's outcome")
-async def outcome(task_id: str, body: OutcomeIn, actor: Actor, uow: Uow) -> CallTaskRow:
+async def outcome(task_id: SendKey, body: OutcomeIn, actor: Actor, uow: Uow) -> CallTaskRow:
     task = await record_outcome(
         uow, key=task_id, actor=actor, outcome=str(body.outcome), note=body.note
     )

@@ -1,0 +1,15 @@
+"""Bounds on what callers may send: ids by pattern, no NUL or control characters in text."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Header, Path, Query
+
+NO_NUL = r"^[^\x00]*$"
+KEY = r"^[^\x00-\x1f]{1,128}$"  # idempotency keys: anything printable, as campaigns make them
+CLIENT = r"^[A-Za-z0-9_-]{1,64}$"
+
+SendKey = Annotated[str, Path(pattern=KEY)]
+ClientQuery = Annotated[str, Query(pattern=CLIENT)]
+Actor = Annotated[str, Header(alias="X-Reach-Actor", pattern=CLIENT)]
