@@ -10,6 +10,7 @@ from typing import Any
 import httpx
 import pytest
 from reach_campaign.bootstrap import bootstrap
+from reach_campaign.db.tables import ClientActivityRow
 from reach_campaign.settings import CampaignSettings
 from reach_contracts import (
     Portrait,
@@ -144,7 +145,11 @@ async def test_event_patterns_fire_on_conditions_and_a_delay_waits_for_the_next_
             "trading.trades.v1", make.trade("C1", NOW), make.trade("C1", NOW + timedelta(hours=1))
         )
         assert await sent(broker, 2) == [("retention call", "C1"), ("welcome back", "C1")]
-        [waiting] = (await http.get("/decisions", params={"campaign_id": thanks})).json()
+
+        async def scheduled() -> list:
+            return (await http.get("/decisions", params={"campaign_id": thanks})).json()
+
+        [waiting] = await eventually(scheduled, timeout_s=20)  # topics are read in no fixed order
         assert (waiting["decision"], waiting["due_at"]) == ("scheduled", "2026-11-30T02:00:00Z")
 
         clock.set(datetime(2026, 11, 30, 2, 0, 1, tzinfo=UTC))  # Monday 10:00 in Shanghai
@@ -159,7 +164,7 @@ async def test_did_a_but_not_b_inactivity_and_re_entry_rules(
     sqlite_url: str, broker: Broker
 ) -> None:
     clock = ManualClock(NOW)
-    async with running(bootstrap(settings(sqlite_url, broker)), clock=clock) as (_, http):
+    async with running(bootstrap(settings(sqlite_url, broker)), clock=clock) as (runtime, http):
         await notice(
             http,
             "fund your account",
@@ -215,6 +220,12 @@ async def test_did_a_but_not_b_inactivity_and_re_entry_rules(
         [second] = skipped.json()
         assert second["reason"] == "re-entry: at most once in 7 days, last 2026-11-27"
 
+        async def funded_seen() -> bool:
+            async with runtime.sessions() as session:
+                key = ("C2", "funds.transferred")
+                return await session.get(ClientActivityRow, key) is not None
+
+        assert await eventually(funded_seen, timeout_s=20)  # topics are read in no fixed order
         clock.set(NOW + timedelta(days=3, minutes=1))
         assert await sent(broker, 4) == [
             ("fund your account", "C1"),
@@ -377,3 +388,46 @@ async def test_a_schedule_fires_once_per_slot_on_festivals_and_listed_dates_for_
         ]
         more = await broker.read(OUTREACH, until=lambda r: len(r) > 4, timeout_s=1)
         assert len(more) == 4  # each slot fired once
+
+
+async def test_a_client_who_converted_after_a_send_is_left_alone_by_that_campaign(
+    sqlite_url: str, broker: Broker
+) -> None:
+    clock = ManualClock(NOW)
+    async with running(bootstrap(settings(sqlite_url, broker)), clock=clock) as (runtime, http):
+        await notice(http, "guide", {"kind": "segment_entered", "segment_id": "SEG-G"})
+        entries = [
+            SegmentEntered(
+                event_id=f"g-{c}-{n}",
+                occurred_at=NOW,
+                client_id=c,
+                payload=SegmentMembershipChange(segment_id="SEG-G", segment_name="g"),
+            )
+            for c, n in (("C1", 1), ("C2", 1))
+        ]
+        await broker.publish("reach.segment-memberships.v1", *entries)
+        assert await sent(broker, 2) == [("guide", "C1"), ("guide", "C2")]
+        clock.advance(timedelta(hours=1))
+        await broker.publish("trading.trades.v1", make.trade("C1", NOW + timedelta(minutes=30)))
+
+        async def traded() -> bool:
+            async with runtime.sessions() as session:
+                return await session.get(ClientActivityRow, ("C1", "trade.executed")) is not None
+
+        assert await eventually(traded, timeout_s=20)  # topics are read in no fixed order
+        again = [
+            SegmentEntered(
+                event_id=f"g-{c}-2",
+                occurred_at=NOW + timedelta(hours=1),
+                client_id=c,
+                payload=SegmentMembershipChange(segment_id="SEG-G", segment_name="g"),
+            )
+            for c in ("C1", "C2")
+        ]
+        await broker.publish("reach.segment-memberships.v1", *again)
+        assert await sent(broker, 3) == [("guide", "C1"), ("guide", "C2"), ("guide", "C2")]
+        [skipped] = (await http.get("/decisions", params={"decision": "skipped"})).json()
+        assert (skipped["client_id"], skipped["reason"]) == (
+            "C1",
+            "feedback: converted (trade.executed) after this campaign's last send",
+        )

@@ -111,6 +111,32 @@ async def _reentry(uow: UnitOfWork, live: Live, occurrence: Occurrence) -> str |
     return None
 
 
+async def _feedback(uow: UnitOfWork, live: Live, client_id: str) -> str | None:
+    """反馈: a client who converted or replied after this campaign's last send is left alone,
+    when the campaign says `stop_client`."""
+    feedback, watched = live.spec.feedback, []
+    if feedback.on_conversion == "stop_client":
+        watched.append(("converted", live.spec.goal.primary_event))
+    if feedback.on_reply == "stop_client":
+        watched.append(("replied", "message.replied"))
+    if not watched:
+        return None
+    last = await uow.session.scalar(
+        select(func.max(DecisionRow.released_at)).where(
+            DecisionRow.campaign_id == live.campaign.id,
+            DecisionRow.client_id == client_id,
+            DecisionRow.decision == "requested",
+        )
+    )
+    if last is None:
+        return None
+    for what, event_type in watched:
+        activity = await uow.session.get(ClientActivityRow, (client_id, event_type))
+        if activity is not None and activity.last_at > last:
+            return f"feedback: {what} ({event_type}) after this campaign's last send"
+    return None
+
+
 def _note(row: DecisionRow, at: datetime, step: str, reason: str) -> None:
     row.history = [*(row.history or []), {"at": at.isoformat(), "step": step, "reason": reason}]
 
@@ -176,8 +202,10 @@ async def decide(uow: UnitOfWork, live: Live, occurrence: Occurrence) -> Decisio
 
 async def _gate(uow: UnitOfWork, live: Live, occurrence: Occurrence, row: DecisionRow) -> None:
     spec, client_id, now = live.spec, occurrence.client_id, row.decided_at
-    skip = await _reentry(uow, live, occurrence) or await outside_audience(
-        uow, spec.audience, client_id
+    skip = (
+        await _reentry(uow, live, occurrence)
+        or await _feedback(uow, live, client_id)
+        or await outside_audience(uow, spec.audience, client_id)
     )
     if skip is not None:
         row.decision, row.gate, row.reason = "skipped", "audience", skip[:200]
