@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import random
 
 from reach_notifier.domain.policy import Script, first_possible, refusal
-from reach_notifier.domain.resilience import CircuitBreaker, backoff_s
+from reach_notifier.domain.resilience import CircuitBreaker, RateLimit, backoff_s
 
 ADDRESSES = {"client_id": "C1", "phone": "+86138", "email": None, "wechat_openid": "o1"}
 
@@ -82,3 +83,15 @@ def test_a_trial_is_not_spent_until_a_send_is_tried_and_one_at_a_time() -> None:
     assert not breaker.trial_due()  # one trial in flight
     breaker.trial_at -= 61
     assert breaker.trial_due()  # that trial never answered: another may go
+
+
+async def test_the_rate_limit_lets_a_burst_through_then_no_more_than_its_rate() -> None:
+    limit = RateLimit(per_s=20, burst=5)
+    loop = asyncio.get_running_loop()
+    started, passed = loop.time(), 0
+    while loop.time() - started < 0.5:
+        await limit.acquire()
+        passed += 1
+    elapsed = loop.time() - started
+    assert passed >= 5  # the burst at once
+    assert passed <= 5 + 20 * elapsed + 1  # a slow machine gives fewer, never more
