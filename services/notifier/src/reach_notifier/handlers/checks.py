@@ -11,10 +11,6 @@ from reach_notifier.db.tables import ConsentRow, ContactRow
 from reach_notifier.domain.policy import Script, refusal
 
 
-async def addresses_of(uow: UnitOfWork, client_id: str) -> dict[str, str | None]:
-    return addresses(client_id, await uow.session.get(ContactRow, client_id))
-
-
 def addresses(client_id: str, contact: ContactRow | None) -> dict[str, str | None]:
     """Where each channel reaches the client, by address field."""
     return {
@@ -30,7 +26,7 @@ async def refusals_for(
     uow: UnitOfWork, client_id: str, purpose: str
 ) -> Callable[[Script], str | None]:
     """A check of each channel for this client and purpose, as the database says now."""
-    addresses = await addresses_of(uow, client_id)
+    where = addresses(client_id, await uow.session.get(ContactRow, client_id))
     rows = await uow.session.scalars(
         select(ConsentRow).where(ConsentRow.client_id == client_id, ConsentRow.granted.is_(False))
     )
@@ -38,7 +34,7 @@ async def refusals_for(
 
     def refuse(script: Script) -> str | None:
         return refusal(
-            channel=script.channel, purpose=purpose, addresses=addresses, withdrawn=withdrawn
+            channel=script.channel, purpose=purpose, addresses=where, withdrawn=withdrawn
         )
 
     return refuse
