@@ -39,30 +39,30 @@ def _insert(session: AsyncSession):
 
 
 async def enter(
-    session: AsyncSession, segment_id: str, client_ids: Sequence[str], at: datetime
-) -> list[str]:
-    """Make clients members; returns those that were not members before."""
-    if not client_ids:
-        return []
+    session: AsyncSession, client_id: str, segment_ids: Sequence[str], at: datetime
+) -> set[str]:
+    """Make the client a member of the segments; returns those it was not a member of before."""
+    if not segment_ids:
+        return set()
     statement = (
         _insert(session)(memberships)
-        .values([{"segment_id": segment_id, "client_id": c, "entered_at": at} for c in client_ids])
+        .values([{"segment_id": s, "client_id": client_id, "entered_at": at} for s in segment_ids])
         .on_conflict_do_nothing()
-        .returning(memberships.c.client_id)
+        .returning(memberships.c.segment_id)
     )
-    return list(await session.scalars(statement))
+    return set(await session.scalars(statement))
 
 
-async def leave(session: AsyncSession, segment_id: str, client_ids: Sequence[str]) -> list[str]:
-    """End memberships; returns the clients that were members."""
-    if not client_ids:
-        return []
+async def leave(session: AsyncSession, client_id: str, segment_ids: Sequence[str]) -> set[str]:
+    """End the client's memberships of the segments; returns those it was a member of."""
+    if not segment_ids:
+        return set()
     statement = (
         delete(memberships)
-        .where(memberships.c.segment_id == segment_id, memberships.c.client_id.in_(client_ids))
-        .returning(memberships.c.client_id)
+        .where(memberships.c.client_id == client_id, memberships.c.segment_id.in_(segment_ids))
+        .returning(memberships.c.segment_id)
     )
-    return list(await session.scalars(statement))
+    return set(await session.scalars(statement))
 
 
 async def enter_matching(
@@ -103,6 +103,12 @@ def _ids(session: AsyncSession, client_ids: Sequence[str]) -> Any:
         array = bindparam("ids", list(client_ids), type_=ARRAY(String))
         return func.unnest(array).table_valued("value").render_derived()
     return func.json_each(json.dumps(list(client_ids))).table_valued("value")
+
+
+async def append(session: AsyncSession, changes: list[dict[str, Any]]) -> None:
+    """Append history rows (segment_id, client_id, change, at, cause, segment_version)."""
+    if changes:
+        await session.execute(insert(history), changes)
 
 
 async def record(

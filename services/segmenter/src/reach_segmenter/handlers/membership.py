@@ -23,7 +23,7 @@ from reach_segmenter.domain.catalog import Catalog, SegmentDef
 MEMBERSHIPS_TOPIC = "reach.segment-memberships.v1"
 
 
-async def announce(
+def emit(
     uow: UnitOfWork,
     segment: SegmentDef,
     client_ids: Sequence[str],
@@ -33,7 +33,7 @@ async def announce(
     at: datetime,
     portrait_version: int | None = None,
 ) -> None:
-    """Record the moves in the history and emit one event per moved client."""
+    """One event per moved client, with an id derived from segment, client and cause."""
     kind = "segment.entered" if entered else "segment.exited"
     event_type = SegmentEntered if entered else SegmentExited
     payload = SegmentMembershipChange(
@@ -49,15 +49,6 @@ async def announce(
                 payload=payload,
             ),
         )
-    await memberships.record(
-        uow.session,
-        segment_id=segment.id,
-        segment_version=segment.version,
-        client_ids=client_ids,
-        change="entered" if entered else "exited",
-        at=at,
-        cause=cause,
-    )
 
 
 async def apply_moves(
@@ -69,23 +60,39 @@ async def apply_moves(
     cause: str,
     portrait_version: int,
 ) -> None:
-    """One client's moves, as decided by the Python predicate."""
+    """One client's moves, as decided by the Python predicate, in at most three statements."""
     now = uow.clock.now()
-    for segment, entered in moves:
-        if entered:
-            done = await memberships.enter(uow.session, segment.id, [client_id], now)
-        else:
-            done = await memberships.leave(uow.session, segment.id, [client_id])
-        store.moved(client_id, segment.id, entered=entered)
-        await announce(
+    entered = await memberships.enter(
+        uow.session, client_id, [s.id for s, inside in moves if inside], now
+    )
+    exited = await memberships.leave(
+        uow.session, client_id, [s.id for s, inside in moves if not inside]
+    )
+    history = []
+    for segment, inside in moves:
+        store.moved(client_id, segment.id, entered=inside)
+        if segment.id not in (entered if inside else exited):
+            continue  # another writer made this move first and announced it
+        emit(
             uow,
             segment,
-            done,
-            entered=entered,
+            [client_id],
+            entered=inside,
             cause=cause,
             at=now,
             portrait_version=portrait_version,
         )
+        history.append(
+            {
+                "segment_id": segment.id,
+                "client_id": client_id,
+                "change": "entered" if inside else "exited",
+                "at": now,
+                "cause": cause[:200],
+                "segment_version": segment.version,
+            }
+        )
+    await memberships.append(uow.session, history)
 
 
 async def reconcile(
@@ -136,6 +143,15 @@ async def _reconcile_one(
         [] if archived else await memberships.enter_matching(session, segment.id, rule, scope, now)
     )
     exited = await memberships.leave_unmatching(session, segment.id, rule, scope)
-    await announce(uow, segment, entered, entered=True, cause=cause, at=now)
-    await announce(uow, segment, exited, entered=False, cause=cause, at=now)
+    for moved, inside in ((entered, True), (exited, False)):
+        emit(uow, segment, moved, entered=inside, cause=cause, at=now)
+        await memberships.record(
+            session,
+            segment_id=segment.id,
+            segment_version=segment.version,
+            client_ids=moved,
+            change="entered" if inside else "exited",
+            at=now,
+            cause=cause,
+        )
     return entered, exited
