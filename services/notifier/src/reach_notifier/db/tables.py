@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from reach_runtime.db import UTCDateTime, new_metadata
-from sqlalchemy import JSON, Boolean, Integer, String, Text
+from sqlalchemy import JSON, Boolean, Index, Integer, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -43,6 +43,7 @@ class SendRow(Base):
     crash interrupted a send to a provider that cannot de-duplicate (a human decides)."""
 
     __tablename__ = "sends"
+    __table_args__ = (Index("ix_sends_due", "status", "next_attempt_at"),)  # the dispatcher's scan
 
     idempotency_key: Mapped[str] = mapped_column(String(128), primary_key=True)
     client_id: Mapped[str] = mapped_column(String(64), nullable=False, index=True)
