@@ -82,6 +82,7 @@ async def live_campaign(
     item_id: str | None = None,
     priority: int = 50,
     scene: dict[str, Any] | None = None,
+    window: dict[str, Any] | None = None,
 ) -> str:
     """A campaign put live: approved by bob, or activated by ann for a service notice."""
     variants = [
@@ -93,7 +94,7 @@ async def live_campaign(
         "goal": {"primary_event": "product.purchased"},
         "service": {"purpose": purpose, "item_id": item_id},
         "scene": scene or {"kind": "segment_entered", "segment_id": "SEG-X"},
-        "touchpoint": {"channels": channels, "priority": priority},
+        "touchpoint": {"channels": channels, "priority": priority, "send_window": window or {}},
         "script": {"variants": variants},
         "evaluation": {"holdout_percent": 0},
     }
@@ -199,9 +200,12 @@ async def test_caps_arbitrate_by_priority_service_notices_bypass_them_and_night_
             http, "high care", purpose="care", channels=["email"], priority=80
         )
         await live_campaign(http, "notice", purpose="service", channels=["email"])
+        polite = {"applies_to_service": True}
+        await live_campaign(http, "polite", purpose="service", channels=["email"], window=polite)
 
         await broker.publish("reach.segment-memberships.v1", entered("C1"))
-        seen = await outreach(broker, 3)
+        seen = await outreach(broker, 4)
+        assert seen["C1", "polite"].event_type == "outreach.requested"
         assert seen["C1", "high care"].event_type == "outreach.requested"
         assert seen["C1", "notice"].event_type == "outreach.requested"
         lost = seen["C1", "low care"]
@@ -212,8 +216,9 @@ async def test_caps_arbitrate_by_priority_service_notices_bypass_them_and_night_
 
         clock.set(datetime(2026, 11, 24, 15, 0, tzinfo=UTC))  # 23:00 in Shanghai
         await broker.publish("reach.segment-memberships.v1", entered("C2"))
-        seen = await outreach(broker, 4)
+        seen = await outreach(broker, 5)
         assert seen["C2", "notice"].event_type == "outreach.requested"  # service: at once
+        assert ("C2", "polite") not in seen  # a service notice that keeps the window waits
         waiting = await http.get("/decisions", params={"campaign_id": high, "client_id": "C2"})
         [decision] = waiting.json()
         assert (decision["decision"], decision["due_at"]) == ("scheduled", "2026-11-25T00:30:00Z")
@@ -224,9 +229,10 @@ async def test_caps_arbitrate_by_priority_service_notices_bypass_them_and_night_
         )
         assert paused.json()["paused"] is True
         clock.set(datetime(2026, 11, 25, 0, 31, tzinfo=UTC))  # 08:31: the window is open
-        assert len(await broker.read(OUTREACH, until=lambda r: len(r) > 4, timeout_s=2)) == 4
+        assert len(await broker.read(OUTREACH, until=lambda r: len(r) > 5, timeout_s=2)) == 5
         await http.put("/gate/pause", json={"paused": False}, headers=BOB)
-        seen = await outreach(broker, 6)
+        seen = await outreach(broker, 8)
+        assert seen["C2", "polite"].event_type == "outreach.requested"
         assert seen["C2", "high care"].event_type == "outreach.requested"
         assert seen["C2", "low care"].payload.gate == "arbitration"
         [decision] = (

@@ -222,9 +222,15 @@ Scene = Annotated[AnyScene, Field(discriminator="kind")]
 
 
 class SendWindow(Strict):
+    """Hours marketing and care may arrive; outside them a send waits for the next opening."""
+
     start: str = "08:30"
     end: str = "22:00"
     timezone: Literal["Asia/Shanghai"] = "Asia/Shanghai"
+    applies_to_service: bool = Field(
+        default=False,
+        description="service notices (payment due, security) go at any hour unless this is true",
+    )
 
     @field_validator("start", "end")
     @classmethod

@@ -251,6 +251,12 @@ def first_stop(
     )
 
 
+def window_applies(spec: CampaignSpec) -> bool:
+    """Marketing and care wait for the send window; service notices only when the campaign says."""
+    window = spec.touchpoint.send_window
+    return spec.service.purpose is not Purpose.SERVICE or window.applies_to_service
+
+
 async def paused(uow: UnitOfWork) -> bool:
     switch = await uow.session.get(GateSwitchRow, GLOBAL_PAUSE)
     return bool(switch and switch.on)
@@ -292,7 +298,7 @@ async def _release(
             _note(row, now, "skipped", row.reason)
             return
     window = spec.touchpoint.send_window
-    if spec.service.purpose is not Purpose.SERVICE and not in_window(now, window):
+    if window_applies(spec) and not in_window(now, window):
         row.due_at = next_opening(now, window)
         _note(
             row,

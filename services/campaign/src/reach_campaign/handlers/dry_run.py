@@ -16,13 +16,18 @@ from reach_campaign.domain.assignment import in_holdout
 from reach_campaign.domain.model import (
     CampaignSpec,
     InactivityScene,
-    Purpose,
     ScheduleScene,
     SegmentEnteredScene,
     SegmentExitedScene,
 )
 from reach_campaign.domain.timing import in_window, local_day, next_opening
-from reach_campaign.handlers.decisions import first_stop, item_of, outside_audience, sent_recently
+from reach_campaign.handlers.decisions import (
+    first_stop,
+    item_of,
+    outside_audience,
+    sent_recently,
+    window_applies,
+)
 
 EXAMPLES = 5
 
@@ -102,7 +107,7 @@ async def dry_run(
             continue
         would_send += 1
     window = spec.touchpoint.send_window
-    deferred = spec.service.purpose is not Purpose.SERVICE and not in_window(now, window)
+    deferred = window_applies(spec) and not in_window(now, window)
     return {
         "campaign_id": campaign_id,
         "at": now,
