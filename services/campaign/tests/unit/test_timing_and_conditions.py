@@ -113,3 +113,10 @@ def test_festivals_are_the_first_day_of_each_chinese_public_holiday_without_days
     assert days[date(2026, 10, 1)] == "国庆节"
     assert date(2026, 10, 2) not in days and date(2026, 1, 2) not in days
     assert len(days) == 8
+
+
+def test_a_condition_value_must_fit_its_operator() -> None:
+    with pytest.raises(ValidationError, match="'in' takes a list of values"):
+        Condition(field="direction", op="in", value="out")
+    with pytest.raises(ValidationError, match="'gte' compares with a number"):
+        Condition(field="first_ever", op="gte", value=True)

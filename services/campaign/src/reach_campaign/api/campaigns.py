@@ -35,6 +35,24 @@ EXAMPLES = {
             "evaluation": {"holdout_percent": 10},
         },
     },
+    "event scene": {
+        "summary": "An advisor call when half the assets or more leave at once",
+        "value": {
+            "name": "大额转出即时回访",
+            "goal": {"primary_event": "funds.transferred", "attribution_window_days": 30},
+            "service": {"purpose": "service"},
+            "scene": {
+                "kind": "event",
+                "event_type": "funds.transferred",
+                "conditions": [
+                    {"field": "direction", "op": "eq", "value": "out"},
+                    {"field": "share_of_assets", "op": "gte", "value": 0.5},
+                ],
+            },
+            "touchpoint": {"channels": ["advisor_task"], "priority": 95},
+            "script": {"variants": [{"channel": "advisor_task", "script_id": "S2", "version": 1}]},
+        },
+    },
     "one message": {
         "summary": "The one-message form (service notices and care)",
         "value": {

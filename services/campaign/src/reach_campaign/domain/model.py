@@ -166,6 +166,16 @@ class Condition(Strict):
     op: Literal["eq", "ne", "gt", "gte", "lt", "lte", "in"]
     value: bool | float | str | list[str] | None
 
+    @field_validator("value")
+    @classmethod
+    def _fits_op(cls, value: object, info: ValidationInfo) -> object:
+        op = info.data.get("op")
+        if op == "in" and not isinstance(value, list):
+            raise ValueError("'in' takes a list of values")
+        if op in ("gt", "gte", "lt", "lte") and (isinstance(value, bool) or value is None):
+            raise ValueError(f"'{op}' compares with a number")
+        return value
+
 
 class EventScene(SceneBase):
     """An upstream event that meets every condition, e.g. funds.transferred out with
