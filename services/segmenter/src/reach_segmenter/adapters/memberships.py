@@ -45,12 +45,10 @@ async def enter(
     if not segment_ids:
         return set()
     statement = (
-        _insert(session)(memberships)
-        .values([{"segment_id": s, "client_id": client_id, "entered_at": at} for s in segment_ids])
-        .on_conflict_do_nothing()
-        .returning(memberships.c.segment_id)
+        _insert(session)(memberships).on_conflict_do_nothing().returning(memberships.c.segment_id)
     )
-    return set(await session.scalars(statement))
+    rows = [{"segment_id": s, "client_id": client_id, "entered_at": at} for s in segment_ids]
+    return set(await session.scalars(statement, rows))  # executemany: one cached statement
 
 
 async def leave(session: AsyncSession, client_id: str, segment_ids: Sequence[str]) -> set[str]:
