@@ -62,12 +62,13 @@ async def apply_moves(
 ) -> None:
     """One client's moves, as decided by the Python predicate, in at most three statements."""
     now = uow.clock.now()
-    entered = await memberships.enter(
-        uow.session, client_id, [s.id for s, inside in moves if inside], now
-    )
-    exited = await memberships.leave(
-        uow.session, client_id, [s.id for s, inside in moves if not inside]
-    )
+    with uow.session.no_autoflush:  # the batch's portraits are written once, at commit
+        entered = await memberships.enter(
+            uow.session, client_id, [s.id for s, inside in moves if inside], now
+        )
+        exited = await memberships.leave(
+            uow.session, client_id, [s.id for s, inside in moves if not inside]
+        )
     history = []
     for segment, inside in moves:
         store.moved(client_id, segment.id, entered=inside)
@@ -92,7 +93,8 @@ async def apply_moves(
                 "segment_version": segment.version,
             }
         )
-    await memberships.append(uow.session, history)
+    with uow.session.no_autoflush:
+        await memberships.append(uow.session, history)
 
 
 async def reconcile(
