@@ -11,7 +11,7 @@
 #   KAFKA_PORT      (9092)                         client port; the controller uses KAFKA_PORT+1
 #   KAFKA_DATA_DIR  (.local/kafka-$KAFKA_PORT)     log dirs, pid file, broker.log
 #   KAFKA_CACHE_DIR (~/.cache/reach)               where the jars are kept between runs
-#   KAFKA_HEAP      (-Xms256m -Xmx512m)            JVM heap bounds
+#   KAFKA_HEAP      (-Xms256m -Xmx1g)              JVM heap bounds
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -22,7 +22,7 @@ controller_port=$((port + 1))
 data=${KAFKA_DATA_DIR:-$root/.local/kafka-$port}
 cache=${KAFKA_CACHE_DIR:-$HOME/.cache/reach}
 libs=$cache/kafka-$version/libs
-heap=${KAFKA_HEAP:--Xms256m -Xmx512m}
+heap=${KAFKA_HEAP:--Xms256m -Xmx1g}
 pidfile=$data/broker.pid
 # shellcheck disable=SC2206
 jvm=(java $heap -XX:+UseG1GC -XX:MaxGCPauseMillis=20 -Djava.awt.headless=true

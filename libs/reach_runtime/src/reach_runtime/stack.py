@@ -15,6 +15,7 @@ from pathlib import Path
 
 import httpx
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord
+from aiokafka.admin import AIOKafkaAdminClient
 from reach_contracts import Event, encode
 
 SERVICES = ("profile", "segmenter", "campaign", "notifier", "analytics")
@@ -129,6 +130,17 @@ class Broker:
                 )
         finally:
             await producer.stop()
+
+    async def delete_topics(self) -> None:
+        """Delete every topic under this prefix."""
+        admin = AIOKafkaAdminClient(bootstrap_servers=self.bootstrap)
+        await admin.start()
+        try:
+            names = [t for t in await admin.list_topics() if t.startswith(self.prefix)]
+            if names:
+                await admin.delete_topics(names)
+        finally:
+            await admin.close()
 
     async def read(
         self, topic: str, *, until: Callable[[list[ConsumerRecord]], bool], timeout_s: float = 60

@@ -9,6 +9,7 @@ Each test gets its own topic prefix and its own database, so tests never see eac
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import contextlib
 import os
 import shutil
@@ -140,8 +141,13 @@ def topic_prefix() -> str:
 
 
 @pytest.fixture
-def broker(kafka_bootstrap: str, topic_prefix: str) -> Broker:
-    return Broker(kafka_bootstrap, topic_prefix)
+def broker(kafka_bootstrap: str, topic_prefix: str) -> Iterator[Broker]:
+    """Publish and read under this test's prefix; its topics are deleted afterwards, so a whole
+    suite on one broker does not pile up thousands of partitions (and the broker's heap)."""
+    broker = Broker(kafka_bootstrap, topic_prefix)
+    yield broker
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:  # the test's event loop may be running
+        pool.submit(asyncio.run, broker.delete_topics()).result()
 
 
 @contextlib.asynccontextmanager
