@@ -109,6 +109,12 @@ async def append(session: AsyncSession, changes: list[dict[str, Any]]) -> None:
         await session.execute(insert(history), changes)
 
 
+def among(session: AsyncSession, client_ids: Sequence[str]) -> Scope:
+    """The scope of a pass over these clients, bound as one parameter however many they are."""
+    ids = select(_ids(session, client_ids).c.value).scalar_subquery()
+    return lambda column: column.in_(ids)
+
+
 async def record(
     session: AsyncSession,
     *,

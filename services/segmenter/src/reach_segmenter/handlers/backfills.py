@@ -14,9 +14,10 @@ from datetime import datetime
 
 from reach_runtime.uow import UnitOfWork
 from sqlalchemy import ColumnElement, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from reach_segmenter.adapters.catalog import CatalogCache, segment_def
-from reach_segmenter.adapters.memberships import Scope
+from reach_segmenter.adapters.memberships import Scope, among
 from reach_segmenter.adapters.rule_sql import rule_clause
 from reach_segmenter.db.tables import BackfillRow, PortraitRow, SegmentRow
 from reach_segmenter.domain.catalog import SegmentDef
@@ -148,14 +149,18 @@ async def sweep(
                         )
                     )
                 )
-        scopes = _full(uows, page_size) if crossed is None else _chunks(crossed, page_size)
-        async for scope in scopes:
+        parts = _full(uows, page_size) if crossed is None else _chunks(crossed, page_size)
+        async for part in parts:
             async with uows() as uow:
                 current = await catalogs.current(uow, exclusive=True)
                 if segment.id not in current.by_id:
                     break  # archived or edited meanwhile: its own job took over
                 entered, exited = await reconcile(
-                    uow, current, current.by_id[segment.id], scope, cause=f"sweep:{now.isoformat()}"
+                    uow,
+                    current,
+                    current.by_id[segment.id],
+                    part(uow.session),
+                    cause=f"sweep:{now.isoformat()}",
                 )
                 await uow.commit()
             totals[0] += entered
@@ -188,18 +193,22 @@ def _crossed(
     return rule_clause(edges, dialect=dialect, now=now, segment_ids={})
 
 
-async def _chunks(client_ids: list[str], size: int) -> AsyncIterator[Scope]:
+Part = Callable[[AsyncSession], Scope]  # the scope of one transaction of a sweep
+
+
+async def _chunks(client_ids: list[str], size: int) -> AsyncIterator[Part]:
     for start in range(0, len(client_ids), size):
         chunk = client_ids[start : start + size]
-        yield lambda column, ids=chunk: column.in_(ids)
+        yield lambda session, ids=chunk: among(session, ids)
 
 
-async def _full(uows: Callable[[], UnitOfWork], size: int) -> AsyncIterator[Scope]:
+async def _full(uows: Callable[[], UnitOfWork], size: int) -> AsyncIterator[Part]:
     after = ""
     while True:
         async with uows() as uow:
             upper = await _upper_bound(uow, after, size)
-        yield _page(after, upper)
+        scope = _page(after, upper)
+        yield lambda _session, scope=scope: scope
         if upper is None:
             return
         after = upper

@@ -113,10 +113,8 @@ async def reconcile(
     touched = set(moved[0]) | set(moved[1])
     if touched and not archived:
         for dependent in catalog.downstream(segment):
-            clients = sorted(touched)
-            inside, outside = await _reconcile_one(
-                uow, catalog, dependent, lambda column, ids=clients: column.in_(ids), cause=cause
-            )
+            scope = memberships.among(uow.session, sorted(touched))
+            inside, outside = await _reconcile_one(uow, catalog, dependent, scope, cause=cause)
             touched |= set(inside) | set(outside)
     return entered, exited
 
