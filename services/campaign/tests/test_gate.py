@@ -3,7 +3,7 @@ the send window, the global pause, and the record of every decision."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -242,3 +242,37 @@ async def test_caps_arbitrate_by_priority_service_notices_bypass_them_and_night_
         assert [h["step"] for h in decision["history"]] == ["scheduled", "deferred", "requested"]
         audit = (await http.get("/audit", params={"entity_type": "gate"})).json()
         assert [(a["action"], a["actor"]) for a in audit] == [("pause", "bob"), ("resume", "bob")]
+
+
+async def test_a_stored_send_waits_while_its_campaign_is_paused_and_stops_when_it_ends(
+    sqlite_url: str, broker: Broker
+) -> None:
+    clock = ManualClock(NOW)
+    async with running(bootstrap(settings(sqlite_url, broker)), clock=clock) as (_, http):
+        delayed = {"kind": "segment_entered", "segment_id": "SEG-X", "delay": {"minutes": 30}}
+        campaign_id = await live_campaign(
+            http, "later care", purpose="care", channels=["email"], scene=delayed
+        )
+        url = f"/campaigns/{campaign_id}"
+        await broker.publish("reach.segment-memberships.v1", entered("C1"))
+
+        async def stored() -> list:
+            return (await http.get("/decisions", params={"decision": "scheduled"})).json()
+
+        [waiting] = await eventually(stored, timeout_s=20)
+        assert waiting["due_at"] == "2026-11-24T02:30:00Z"
+        await http.post(f"{url}/pause", headers=ANN)
+        clock.advance(timedelta(minutes=31))
+        assert await broker.read(OUTREACH, until=lambda r: len(r) > 0, timeout_s=1) == []
+        await http.post(f"{url}/activate", headers=ANN)
+        seen = await outreach(broker, 1)
+        assert seen["C1", "later care"].event_type == "outreach.requested"
+
+        later = entered("C2").model_copy(update={"occurred_at": clock.now()})
+        await broker.publish("reach.segment-memberships.v1", later)
+        await eventually(stored, timeout_s=20)
+        await http.post(f"{url}/end", headers=ANN)
+        clock.advance(timedelta(minutes=31))
+        seen = await outreach(broker, 2)
+        ended = seen["C2", "later care"]
+        assert (ended.event_type, ended.payload.gate) == ("outreach.suppressed", "campaign_ended")
