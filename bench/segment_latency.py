@@ -410,6 +410,14 @@ def portrait_key(record: Any) -> tuple[tuple[str, int], None]:
     return (event["client_id"], event["payload"]["version"]), None
 
 
+async def batch_totals(service: Segmenter) -> tuple[float, float]:
+    """(seconds, count) of the segmenter's partition batches so far."""
+    return (
+        await service.metric("reach_batch_seconds_sum", service="segmenter"),
+        await service.metric("reach_batch_seconds_count", service="segmenter"),
+    )
+
+
 async def create_topic(bootstrap: str, name: str, partitions: int) -> None:
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
     await admin.start()
@@ -441,6 +449,7 @@ async def measure_latency(opts: argparse.Namespace) -> dict:
                 opts.bootstrap, baseline_topic, baseline_topic, paced, rate, portrait_key, 30
             )
             processed_before = await service.processed()
+            batches_before = await batch_totals(service)
             log(f"  {rate}/s segmenter: portrait -> membership event")
             subject = await paced_round_trip(
                 opts.bootstrap,
@@ -452,6 +461,15 @@ async def measure_latency(opts: argparse.Namespace) -> dict:
                 opts.timeout,
             )
             subject["processed"] = int(await service.processed() - processed_before)
+            after = await batch_totals(service)
+            seconds, batches = after[0] - batches_before[0], after[1] - batches_before[1]
+            # One transaction per partition batch, partitions one after another: a change
+            # waits for the batches ahead of it.
+            subject["partition_batches"] = int(batches)
+            subject["mean_batch_ms"] = round(seconds / batches * 1000, 1) if batches else None
+            subject["mean_batch_changes"] = (
+                round(subject["processed"] / batches, 1) if batches else None
+            )
             log(
                 f"    baseline p50 {baseline['p50_ms']} p99 {baseline['p99_ms']} ms; "
                 f"segmenter p50 {subject['p50_ms']} p99 {subject['p99_ms']} ms"
