@@ -28,6 +28,7 @@ _READ = (
     portraits.c.version,
     portraits.c.portrait,
     portraits.c.as_of,
+    portraits.c.review_at,
     cast(portraits.c.state, Text).label("state"),  # parsed by pydantic, not json + validation
 )
 
@@ -40,6 +41,7 @@ class Record:
     version: int
     portrait: dict[str, Any]
     as_of: datetime | None  # of the stored row; None while the client is not stored
+    review_at: datetime | None = None  # when time alone may next change the portrait
 
 
 class PortraitRepository:
@@ -120,6 +122,7 @@ class PortraitRepository:
 
     def save(self, record: Record, *, review_at: datetime | None, now: datetime) -> None:
         """Write the record at commit (its state as it is then)."""
+        record.review_at = review_at
         p = record.portrait
         self._rows[record.state.client_id] = {
             "client_id": record.state.client_id,
@@ -162,7 +165,8 @@ def _instant(value: str | None) -> datetime | None:
 
 
 def _record(row: Any) -> Record:
-    return Record(ClientState.model_validate_json(row.state), row.version, row.portrait, row.as_of)
+    state = ClientState.model_validate_json(row.state)
+    return Record(state, row.version, row.portrait, row.as_of, row.review_at)
 
 
 async def preload(events: list[Event], uow: UnitOfWork) -> None:

@@ -131,6 +131,23 @@ def _snapshot(event: Event) -> Snapshot:
 
 
 _DAILY = {"trade.executed", "login.succeeded", "funds.transferred", "positions.snapshot"}
+# The event types `fold` reads. Any other type only moves `latest_event_at` (and what is pruned
+# with it): the profile handler does not derive the portrait again for those.
+FOLDED_EVENT_TYPES = frozenset(
+    {
+        *_DAILY,
+        "account.opened",
+        "account.risk_assessed",
+        "account.consent_changed",
+        "account.closed",
+        "product.purchased",
+        "wechat.followed",
+        "app.registered",
+        "content.viewed",
+        "referral.invited",
+        "message.replied",
+    }
+)
 
 
 def fold(state: ClientState, event: Event, *, history_days: int) -> ClientState:

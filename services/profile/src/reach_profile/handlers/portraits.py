@@ -12,7 +12,7 @@ from reach_runtime.uow import UnitOfWork
 
 from reach_profile.adapters.portraits import PortraitRepository, Record, portrait_event
 from reach_profile.domain.rules import PortraitRules
-from reach_profile.domain.state import fold
+from reach_profile.domain.state import FOLDED_EVENT_TYPES, fold, local_day
 from reach_profile.domain.view import derive, review_at
 
 PORTRAITS_TOPIC = "reach.portraits.v1"
@@ -47,15 +47,35 @@ def refresh(
     return changed
 
 
+def portrait_unmoved(
+    record: Record, event: Event, latest_before: datetime | None, now: datetime
+) -> bool:
+    """True when deriving again would give the stored portrait: the fold does not read this
+    event type, the day of the latest event (which sets what the fold prunes) did not move, and
+    time alone has not moved the portrait since it was derived (`now` before its review)."""
+    return (
+        event.event_type not in FOLDED_EVENT_TYPES
+        and record.as_of is not None
+        and latest_before is not None
+        and record.state.latest_event_at is not None
+        and local_day(latest_before) == local_day(record.state.latest_event_at)
+        and (record.review_at is None or now < record.review_at)
+    )
+
+
 def subscriptions(rules: PortraitRules) -> Mapping[str, Mapping[str, Handler]]:
     """Every upstream event feeds the portrait."""
 
     async def on_event(event: Event, uow: UnitOfWork) -> None:
         repository = PortraitRepository.of(uow)
         record = await repository.get(event.client_id)
+        latest_before = record.state.latest_event_at
         fold(record.state, event, history_days=rules.history_days)
         now = max(uow.clock.now(), record.state.latest_event_at or uow.clock.now())
-        refresh(uow, repository, record, now, rules)
+        if portrait_unmoved(record, event, latest_before, now):
+            repository.save(record, review_at=record.review_at, now=uow.clock.now())
+        else:
+            refresh(uow, repository, record, now, rules)
 
     upstream = [t for t in TOPICS.values() if t.producer == "upstream"]
     return {
