@@ -10,7 +10,6 @@ from typing import Any
 import httpx
 import pytest
 from reach_campaign.bootstrap import bootstrap
-from reach_campaign.settings import CampaignSettings
 from reach_contracts import (
     Portrait,
     PortraitUpdated,
@@ -22,6 +21,8 @@ from reach_contracts import (
 from reach_runtime.clock import ManualClock
 from reach_runtime.stack import Broker
 from reach_runtime.testing import eventually, running
+
+from .conftest import settings_for as settings
 
 pytestmark = pytest.mark.kafka
 NOW = datetime(2026, 11, 24, 2, 0, tzinfo=UTC)
@@ -94,15 +95,6 @@ async def approved_script(
 def located(response: httpx.Response) -> list[tuple[list, str]]:
     """The (loc, msg) pairs of an error body."""
     return [(d["loc"], d["msg"]) for d in response.json()["detail"]]
-
-
-def settings(database_url: str, broker: Broker) -> CampaignSettings:
-    return CampaignSettings(
-        reach_env="test",
-        database_url=database_url,
-        kafka_bootstrap_servers=broker.bootstrap,
-        kafka_topic_prefix=broker.prefix,
-    )
 
 
 async def test_a_marketing_campaign_goes_live_only_when_someone_other_than_its_author_approves(

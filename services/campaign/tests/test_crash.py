@@ -17,12 +17,13 @@ from reach_campaign.domain.assignment import in_holdout
 from reach_contracts import SegmentEntered, SegmentMembershipChange, decode
 from reach_runtime.stack import Broker, Stack
 
+from .conftest import ANN, BOB
+
 pytestmark = [pytest.mark.kafka, pytest.mark.postgres, pytest.mark.system]
 START = datetime(2026, 11, 24, 2, 0, tzinfo=UTC)  # 10:00 in Shanghai
 SPEED = 60  # a simulated minute per second
 CLIENTS = 1200
 TOPIC = "reach.outreach.v1"
-ANN, BOB = {"X-Reach-Actor": "ann"}, {"X-Reach-Actor": "bob"}
 
 
 def entry(n: int) -> SegmentEntered:

@@ -21,21 +21,14 @@ from reach_runtime.clock import ManualClock
 from reach_runtime.stack import Broker
 from reach_runtime.testing import eventually, running
 
+from .conftest import ANN, BOB, OUTREACH, settings_for
+
 pytestmark = pytest.mark.kafka
 NOW = datetime(2026, 11, 24, 2, 0, tzinfo=UTC)  # 10:00 in Shanghai
-OUTREACH = "reach.outreach.v1"
-ANN, BOB = {"X-Reach-Actor": "ann"}, {"X-Reach-Actor": "bob"}
 
 
-def settings(database_url: str, broker: Broker, **more: Any) -> CampaignSettings:
-    return CampaignSettings(
-        reach_env="test",
-        database_url=database_url,
-        kafka_bootstrap_servers=broker.bootstrap,
-        kafka_topic_prefix=broker.prefix,
-        release_interval_s=0.05,
-        **more,
-    )
+def settings(database_url: str, broker: Broker) -> CampaignSettings:
+    return settings_for(database_url, broker, release_interval_s=0.05)
 
 
 def portrait(client_id: str, **fields: Any) -> PortraitUpdated:

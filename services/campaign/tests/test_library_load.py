@@ -7,9 +7,10 @@ import pytest
 from reach_campaign.bootstrap import bootstrap
 from reach_campaign.library import library
 from reach_campaign.library.loader import load
-from reach_campaign.settings import CampaignSettings
 from reach_runtime.stack import Broker
 from reach_runtime.testing import running
+
+from .conftest import settings_for
 
 pytestmark = pytest.mark.kafka
 
@@ -27,12 +28,7 @@ def segmenter(names: set[str]) -> httpx.AsyncClient:
 async def test_ready_made_campaigns_load_as_drafts_once_with_segment_names_resolved(
     sqlite_url: str, broker: Broker
 ) -> None:
-    settings = CampaignSettings(
-        reach_env="test",
-        database_url=sqlite_url,
-        kafka_bootstrap_servers=broker.bootstrap,
-        kafka_topic_prefix=broker.prefix,
-    )
+    settings = settings_for(sqlite_url, broker)
     entries = library()
     names = {n for e in entries for n in e.segments}
     async with running(bootstrap(settings)) as (_, http):

@@ -7,13 +7,14 @@ from datetime import UTC, datetime
 
 import pytest
 from reach_campaign.bootstrap import bootstrap
-from reach_campaign.settings import CampaignSettings
 from reach_contracts import SegmentEntered, SegmentMembershipChange, decode
 from reach_runtime import migrations
 from reach_runtime.db import create_engine
 from reach_runtime.stack import Broker
 from reach_runtime.testing import running
 from sqlalchemy import text
+
+from .conftest import settings_for
 
 pytestmark = pytest.mark.kafka
 NOW = datetime(2026, 11, 24, 2, 0, tzinfo=UTC)
@@ -23,14 +24,7 @@ FIRST_REVISION = "5f2e3b6fe50e"
 async def test_a_campaign_of_the_first_api_becomes_version_one_and_still_fires(
     database_url: str, broker: Broker
 ) -> None:
-    definition = bootstrap(
-        CampaignSettings(
-            reach_env="test",
-            database_url=database_url,
-            kafka_bootstrap_servers=broker.bootstrap,
-            kafka_topic_prefix=broker.prefix,
-        )
-    )
+    definition = bootstrap(settings_for(database_url, broker))
     await asyncio.to_thread(
         migrations.upgrade, definition.migrations, definition.metadata, database_url, FIRST_REVISION
     )

@@ -24,21 +24,14 @@ from reach_runtime.stack import Broker
 from reach_runtime.testing import eventually, running
 from reach_sim import builders as make
 
+from .conftest import ANN, OUTREACH, settings_for
+
 pytestmark = pytest.mark.kafka
 NOW = datetime(2026, 11, 27, 6, 0, tzinfo=UTC)  # Friday 14:00 in Shanghai
-OUTREACH = "reach.outreach.v1"
-ANN, BOB = {"X-Reach-Actor": "ann"}, {"X-Reach-Actor": "bob"}
 
 
 def settings(database_url: str, broker: Broker) -> CampaignSettings:
-    return CampaignSettings(
-        reach_env="test",
-        database_url=database_url,
-        kafka_bootstrap_servers=broker.bootstrap,
-        kafka_topic_prefix=broker.prefix,
-        release_interval_s=0.05,
-        sweep_interval_s=0.2,
-    )
+    return settings_for(database_url, broker, release_interval_s=0.05, sweep_interval_s=0.2)
 
 
 async def notice(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -48,4 +50,37 @@ def record(
             before=before,
             after=snapshot(after),
         )
+    )
+
+
+def record_created(
+    uow: UnitOfWork, row: object, *, actor: str, entity_type: str, entity_id: str
+) -> None:
+    """Append the entry for a row that did not exist before."""
+    record(
+        uow,
+        actor=actor,
+        entity_type=entity_type,
+        entity_id=entity_id,
+        action="create",
+        before=None,
+        after=row,
+    )
+
+
+@contextmanager
+def audited(
+    uow: UnitOfWork, row: object, *, actor: str, entity_type: str, entity_id: str, action: str
+) -> Iterator[None]:
+    """Snapshot `row`, let the caller change it, then append the entry (none if it raises)."""
+    before = snapshot(row)
+    yield
+    record(
+        uow,
+        actor=actor,
+        entity_type=entity_type,
+        entity_id=entity_id,
+        action=action,
+        before=before,
+        after=row,
     )

@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from reach_campaign.api.actor import Actor
 from reach_campaign.api.documents import dump, load, parse_model, parse_spec
-from reach_campaign.api.params import MAX_VERSION, VersionNumber
+from reach_campaign.api.params import MAX_VERSION, Review, VersionNumber
 from reach_campaign.db.tables import CampaignRow, CampaignVersionRow
 from reach_campaign.domain.model import OneMessageCampaign
 from reach_campaign.handlers import campaigns as handle
@@ -94,10 +94,6 @@ class CampaignOut(BaseModel):
     activated_at: datetime | None
     ended_at: datetime | None
     latest: VersionOut
-
-
-class Review(BaseModel):
-    note: str | None = Field(default=None, max_length=2000)
 
 
 async def _out(session: Any, campaign: CampaignRow) -> CampaignOut:
@@ -229,14 +225,7 @@ async def submit(campaign_id: str, uow: Uow, actor: Actor) -> CampaignOut:
 async def approve(
     campaign_id: str, uow: Uow, actor: Actor, review: Review | None = None
 ) -> CampaignOut:
-    campaign = await handle.review_campaign(
-        uow=uow,
-        actor=actor,
-        campaign_id=campaign_id,
-        approve=True,
-        note=review.note if review else None,
-    )
-    return await _out(uow.session, campaign)
+    return await _review(campaign_id, uow, actor, review, approve=True)
 
 
 @router.post(
@@ -245,12 +234,15 @@ async def approve(
 async def reject(
     campaign_id: str, uow: Uow, actor: Actor, review: Review | None = None
 ) -> CampaignOut:
+    return await _review(campaign_id, uow, actor, review, approve=False)
+
+
+async def _review(
+    campaign_id: str, uow: Uow, actor: str, review: Review | None, *, approve: bool
+) -> CampaignOut:
+    note = review.note if review else None
     campaign = await handle.review_campaign(
-        uow=uow,
-        actor=actor,
-        campaign_id=campaign_id,
-        approve=False,
-        note=review.note if review else None,
+        uow=uow, actor=actor, campaign_id=campaign_id, approve=approve, note=note
     )
     return await _out(uow.session, campaign)
 

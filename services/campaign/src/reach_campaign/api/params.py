@@ -1,10 +1,16 @@
-"""Path parameters shared by the routes, bounded so no request reaches the database out of range."""
+"""Parameters shared by the routes: path numbers bounded so no request reaches the database out
+of range, and the body of an approval or rejection."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
 from fastapi import Path
+from pydantic import BaseModel, Field
 
 MAX_VERSION = 1_000_000
 VersionNumber = Annotated[int, Path(ge=1, le=MAX_VERSION)]
+
+
+class Review(BaseModel):
+    note: str | None = Field(default=None, max_length=2000)

@@ -12,7 +12,7 @@ from reach_runtime.http import Session, Uow
 from sqlalchemy import select
 
 from reach_campaign.api.actor import Actor
-from reach_campaign.api.params import VersionNumber
+from reach_campaign.api.params import Review, VersionNumber
 from reach_campaign.db.tables import ScriptRow, ScriptVersionRow
 from reach_campaign.domain.linter import lint
 from reach_campaign.domain.model import Purpose
@@ -77,10 +77,6 @@ class ScriptOut(BaseModel):
     created_by: str
     created_at: datetime
     versions: list[ScriptVersionOut]
-
-
-class Review(BaseModel):
-    note: str | None = Field(default=None, max_length=2000)
 
 
 class PreviewIn(BaseModel):
@@ -183,15 +179,7 @@ async def submit(
 async def approve(
     script_id: str, version: VersionNumber, uow: Uow, actor: Actor, review: Review | None = None
 ) -> ScriptVersionOut:
-    row = await handle.review_version(
-        uow=uow,
-        actor=actor,
-        script_id=script_id,
-        version=version,
-        approve=True,
-        note=review.note if review else None,
-    )
-    return _version_out(await handle.get_script(uow.session, script_id), row)
+    return await _review(script_id, version, uow, actor, review, approve=True)
 
 
 @router.post(
@@ -200,13 +188,15 @@ async def approve(
 async def reject(
     script_id: str, version: VersionNumber, uow: Uow, actor: Actor, review: Review | None = None
 ) -> ScriptVersionOut:
+    return await _review(script_id, version, uow, actor, review, approve=False)
+
+
+async def _review(
+    script_id: str, version: int, uow: Uow, actor: str, review: Review | None, *, approve: bool
+) -> ScriptVersionOut:
+    note = review.note if review else None
     row = await handle.review_version(
-        uow=uow,
-        actor=actor,
-        script_id=script_id,
-        version=version,
-        approve=False,
-        note=review.note if review else None,
+        uow=uow, actor=actor, script_id=script_id, version=version, approve=approve, note=note
     )
     return _version_out(await handle.get_script(uow.session, script_id), row)
 

@@ -5,31 +5,35 @@ from __future__ import annotations
 
 import uuid
 
-from reach_runtime.errors import Conflict, NotFound
+from reach_runtime.errors import Conflict
 from reach_runtime.uow import UnitOfWork
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from reach_campaign.adapters.audit import record, snapshot
+from reach_campaign.adapters.audit import audited, record_created
+from reach_campaign.adapters.rows import get_or_not_found
 from reach_campaign.db.tables import CampaignRow, CampaignTriggerRow, CampaignVersionRow
 from reach_campaign.domain.approval import check_reviewable, check_submittable
 from reach_campaign.domain.model import CampaignSpec, OneMessageCampaign, scene_key
+from reach_campaign.handlers import versioning
 from reach_campaign.handlers.references import check_references
 from reach_campaign.handlers.scripts import new_script
 
 
 async def get_campaign(session: AsyncSession, campaign_id: str) -> CampaignRow:
-    campaign = await session.get(CampaignRow, campaign_id)
-    if campaign is None:
-        raise NotFound(f"no campaign {campaign_id!r}", field="campaign_id")
-    return campaign
+    return await get_or_not_found(
+        session,
+        CampaignRow,
+        campaign_id,
+        missing=f"no campaign {campaign_id!r}",
+        field="campaign_id",
+    )
 
 
 async def get_version(session: AsyncSession, campaign_id: str, version: int) -> CampaignVersionRow:
-    row = await session.get(CampaignVersionRow, (campaign_id, version))
-    if row is None:
-        raise NotFound(f"campaign {campaign_id!r} has no version {version}", field="version")
-    return row
+    return await versioning.get_version(
+        session, CampaignVersionRow, campaign_id, version, what="campaign"
+    )
 
 
 async def _open_campaign(session: AsyncSession, campaign_id: str) -> CampaignRow:
@@ -41,13 +45,7 @@ async def _open_campaign(session: AsyncSession, campaign_id: str) -> CampaignRow
 
 
 async def versions(session: AsyncSession, campaign_id: str) -> list[CampaignVersionRow]:
-    return list(
-        await session.scalars(
-            select(CampaignVersionRow)
-            .where(CampaignVersionRow.campaign_id == campaign_id)
-            .order_by(CampaignVersionRow.version)
-        )
-    )
+    return await versioning.all_versions(session, CampaignVersionRow.campaign_id, campaign_id)
 
 
 async def _name_is_free(session: AsyncSession, name: str, campaign_id: str | None = None) -> None:
@@ -98,15 +96,7 @@ async def _new_campaign(uow: UnitOfWork, actor: str, spec: CampaignSpec) -> Camp
     )
     uow.session.add(campaign)
     await uow.session.flush()
-    record(
-        uow,
-        actor=actor,
-        entity_type="campaign",
-        entity_id=campaign.id,
-        action="create",
-        before=None,
-        after=campaign,
-    )
+    record_created(uow, campaign, actor=actor, entity_type="campaign", entity_id=campaign.id)
     _new_version(uow, actor, campaign, spec)
     return campaign
 
@@ -122,15 +112,8 @@ def _new_version(
         author=actor,
         created_at=uow.clock.now(),
     )
-    uow.session.add(version)
-    record(
-        uow,
-        actor=actor,
-        entity_type="campaign_version",
-        entity_id=f"{campaign.id}/{version.version}",
-        action="create",
-        before=None,
-        after=version,
+    versioning.add_draft(
+        uow, version, actor=actor, entity_type="campaign_version", parent_id=campaign.id
     )
     return version
 
@@ -147,33 +130,24 @@ async def edit_campaign(
         raise Conflict(
             f"version {latest.version} awaits approval: approve or reject it first", field="status"
         )
-    before = snapshot(campaign)
-    campaign.name = spec.name
-    if latest.status == "draft":
-        version_before = snapshot(latest)
-        latest.spec, latest.author = spec.model_dump(mode="json"), actor
-        record(
-            uow,
-            actor=actor,
-            entity_type="campaign_version",
-            entity_id=f"{campaign.id}/{latest.version}",
-            action="edit",
-            before=version_before,
-            after=latest,
-        )
-        version = latest
-    else:
-        campaign.latest_version += 1
-        version = _new_version(uow, actor, campaign, spec)
-    record(
-        uow,
-        actor=actor,
-        entity_type="campaign",
-        entity_id=campaign.id,
-        action="edit",
-        before=before,
-        after=campaign,
-    )
+    with audited(
+        uow, campaign, actor=actor, entity_type="campaign", entity_id=campaign.id, action="edit"
+    ):
+        campaign.name = spec.name
+        if latest.status == "draft":
+            with audited(
+                uow,
+                latest,
+                actor=actor,
+                entity_type="campaign_version",
+                entity_id=f"{campaign.id}/{latest.version}",
+                action="edit",
+            ):
+                latest.spec, latest.author = spec.model_dump(mode="json"), actor
+            version = latest
+        else:
+            campaign.latest_version += 1
+            version = _new_version(uow, actor, campaign, spec)
     await uow.commit()
     return version
 
@@ -275,20 +249,13 @@ async def end_campaign(*, uow: UnitOfWork, actor: str, campaign_id: str) -> Camp
     campaign = await get_campaign(uow.session, campaign_id)
     if campaign.status == "ended":
         raise Conflict("the campaign has already ended", field="status")
-    campaign_before = snapshot(campaign)
-    campaign.status, campaign.ended_at = "ended", uow.clock.now()
-    await uow.session.execute(
-        delete(CampaignTriggerRow).where(CampaignTriggerRow.campaign_id == campaign.id)
-    )
-    record(
-        uow,
-        actor=actor,
-        entity_type="campaign",
-        entity_id=campaign.id,
-        action="end",
-        before=campaign_before,
-        after=campaign,
-    )
+    with audited(
+        uow, campaign, actor=actor, entity_type="campaign", entity_id=campaign.id, action="end"
+    ):
+        campaign.status, campaign.ended_at = "ended", uow.clock.now()
+        await uow.session.execute(
+            delete(CampaignTriggerRow).where(CampaignTriggerRow.campaign_id == campaign.id)
+        )
     await uow.commit()
     return campaign
 
@@ -306,42 +273,41 @@ async def _change(
     go_live: bool = False,
 ) -> None:
     now = uow.clock.now()
-    campaign_before = snapshot(campaign)
-    if version is not None and version_status is not None:
-        version_before = snapshot(version)
-        version.status = version_status
-        if action == "submit":
-            version.submitted_by, version.submitted_at = actor, now
-        else:
-            version.reviewed_by, version.reviewed_at, version.review_note = actor, now, note
-        record(
-            uow,
-            actor=actor,
-            entity_type="campaign_version",
-            entity_id=f"{campaign.id}/{version.version}",
-            action=action,
-            before=version_before,
-            after=version,
-        )
-    if go_live and version is not None:
-        campaign.live_version = version.version
-        campaign.name = version.spec["name"]
-        await _set_trigger(uow.session, campaign.id, CampaignSpec.model_validate(version.spec))
-        if campaign.status in ("draft", "pending_approval"):
-            status = "active"
-    if status is not None:
-        if status == "active" and campaign.activated_at is None:
-            campaign.activated_at = now
-        campaign.status = status
-    record(
-        uow,
-        actor=actor,
-        entity_type="campaign",
-        entity_id=campaign.id,
-        action=action,
-        before=campaign_before,
-        after=campaign,
-    )
+    with audited(
+        uow, campaign, actor=actor, entity_type="campaign", entity_id=campaign.id, action=action
+    ):
+        if version is not None and version_status is not None:
+            if action == "submit":
+                versioning.mark_submitted(
+                    uow,
+                    version,
+                    actor=actor,
+                    at=now,
+                    entity_type="campaign_version",
+                    parent_id=campaign.id,
+                )
+            else:
+                versioning.mark_reviewed(
+                    uow,
+                    version,
+                    actor=actor,
+                    at=now,
+                    status=version_status,
+                    action=action,
+                    note=note,
+                    entity_type="campaign_version",
+                    parent_id=campaign.id,
+                )
+        if go_live and version is not None:
+            campaign.live_version = version.version
+            campaign.name = version.spec["name"]
+            await _set_trigger(uow.session, campaign.id, CampaignSpec.model_validate(version.spec))
+            if campaign.status in ("draft", "pending_approval"):
+                status = "active"
+        if status is not None:
+            if status == "active" and campaign.activated_at is None:
+                campaign.activated_at = now
+            campaign.status = status
     await uow.commit()
 
 

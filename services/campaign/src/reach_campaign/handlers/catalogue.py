@@ -2,20 +2,34 @@
 
 from __future__ import annotations
 
-from reach_runtime.errors import Conflict, NotFound
+from contextlib import AbstractContextManager
+
+from reach_runtime.errors import Conflict
 from reach_runtime.uow import UnitOfWork
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from reach_campaign.adapters.audit import record, snapshot
+from reach_campaign.adapters.audit import audited, record_created
+from reach_campaign.adapters.rows import get_or_not_found
 from reach_campaign.db.tables import CatalogueItemRow
 from reach_campaign.domain.catalogue import CatalogueItem, NewCatalogueItem
 
 
 async def get_item(session: AsyncSession, item_id: str) -> CatalogueItemRow:
-    item = await session.get(CatalogueItemRow, item_id)
-    if item is None:
-        raise NotFound(f"no catalogue item {item_id!r}", field="item_id")
-    return item
+    return await get_or_not_found(
+        session,
+        CatalogueItemRow,
+        item_id,
+        missing=f"no catalogue item {item_id!r}",
+        field="item_id",
+    )
+
+
+def _audited(
+    uow: UnitOfWork, row: CatalogueItemRow, *, actor: str, action: str
+) -> AbstractContextManager[None]:
+    return audited(
+        uow, row, actor=actor, entity_type="catalogue_item", entity_id=row.id, action=action
+    )
 
 
 def _columns(item: CatalogueItem) -> dict:
@@ -28,15 +42,7 @@ async def add_item(*, uow: UnitOfWork, actor: str, item: NewCatalogueItem) -> Ca
     now = uow.clock.now()
     row = CatalogueItemRow(id=item.id, created_at=now, updated_at=now, **_columns(item))
     uow.session.add(row)
-    record(
-        uow,
-        actor=actor,
-        entity_type="catalogue_item",
-        entity_id=row.id,
-        action="create",
-        before=None,
-        after=row,
-    )
+    record_created(uow, row, actor=actor, entity_type="catalogue_item", entity_id=row.id)
     await uow.commit()
     return row
 
@@ -46,19 +52,10 @@ async def change_item(
 ) -> CatalogueItemRow:
     """Replace an item's description; its id stays (campaigns refer to it)."""
     row = await get_item(uow.session, item_id)
-    before = snapshot(row)
-    for name, value in _columns(item).items():
-        setattr(row, name, value)
-    row.updated_at = uow.clock.now()
-    record(
-        uow,
-        actor=actor,
-        entity_type="catalogue_item",
-        entity_id=row.id,
-        action="edit",
-        before=before,
-        after=row,
-    )
+    with _audited(uow, row, actor=actor, action="edit"):
+        for name, value in _columns(item).items():
+            setattr(row, name, value)
+        row.updated_at = uow.clock.now()
     await uow.commit()
     return row
 
@@ -66,16 +63,7 @@ async def change_item(
 async def retire_item(*, uow: UnitOfWork, actor: str, item_id: str) -> CatalogueItemRow:
     """Items are never deleted (decisions refer to them): retiring stops new campaigns using it."""
     row = await get_item(uow.session, item_id)
-    before = snapshot(row)
-    row.active, row.updated_at = False, uow.clock.now()
-    record(
-        uow,
-        actor=actor,
-        entity_type="catalogue_item",
-        entity_id=row.id,
-        action="retire",
-        before=before,
-        after=row,
-    )
+    with _audited(uow, row, actor=actor, action="retire"):
+        row.active, row.updated_at = False, uow.clock.now()
     await uow.commit()
     return row

@@ -10,12 +10,14 @@ from reach_runtime.uow import UnitOfWork
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from reach_campaign.adapters.audit import record, snapshot
+from reach_campaign.adapters.audit import audited, record_created
+from reach_campaign.adapters.rows import get_or_not_found
 from reach_campaign.db.tables import ClientPortraitRow, ScriptRow, ScriptVersionRow
 from reach_campaign.domain.approval import check_reviewable, check_submittable
 from reach_campaign.domain.linter import Finding, lint
 from reach_campaign.domain.model import Purpose
 from reach_campaign.domain.templates import TemplateError, portrait_variables, render
+from reach_campaign.handlers import versioning
 
 
 def findings(script: ScriptRow, version: ScriptVersionRow) -> list[Finding]:
@@ -29,27 +31,19 @@ def findings(script: ScriptRow, version: ScriptVersionRow) -> list[Finding]:
 
 
 async def get_script(session: AsyncSession, script_id: str) -> ScriptRow:
-    script = await session.get(ScriptRow, script_id)
-    if script is None:
-        raise NotFound(f"no script {script_id!r}", field="script_id")
-    return script
+    return await get_or_not_found(
+        session, ScriptRow, script_id, missing=f"no script {script_id!r}", field="script_id"
+    )
 
 
 async def get_version(session: AsyncSession, script_id: str, version: int) -> ScriptVersionRow:
-    row = await session.get(ScriptVersionRow, (script_id, version))
-    if row is None:
-        raise NotFound(f"script {script_id!r} has no version {version}", field="version")
-    return row
+    return await versioning.get_version(
+        session, ScriptVersionRow, script_id, version, what="script"
+    )
 
 
 async def versions(session: AsyncSession, script_id: str) -> list[ScriptVersionRow]:
-    return list(
-        await session.scalars(
-            select(ScriptVersionRow)
-            .where(ScriptVersionRow.script_id == script_id)
-            .order_by(ScriptVersionRow.version)
-        )
-    )
+    return await versioning.all_versions(session, ScriptVersionRow.script_id, script_id)
 
 
 async def create_script(
@@ -101,15 +95,7 @@ async def new_script(
     )
     uow.session.add(script)
     await uow.session.flush()
-    record(
-        uow,
-        actor=actor,
-        entity_type="script",
-        entity_id=script.id,
-        action="create",
-        before=None,
-        after=script,
-    )
+    record_created(uow, script, actor=actor, entity_type="script", entity_id=script.id)
     _add_version(uow, actor, script, 1, subject, body)
     return script
 
@@ -119,17 +105,10 @@ async def add_version(
 ) -> ScriptVersionRow:
     """An edit: always a new draft version; no version's words ever change."""
     script = await get_script(uow.session, script_id)
-    before = snapshot(script)
-    script.latest_version += 1
-    record(
-        uow,
-        actor=actor,
-        entity_type="script",
-        entity_id=script.id,
-        action="new_version",
-        before=before,
-        after=script,
-    )
+    with audited(
+        uow, script, actor=actor, entity_type="script", entity_id=script.id, action="new_version"
+    ):
+        script.latest_version += 1
     version = _add_version(uow, actor, script, script.latest_version, subject, body)
     await uow.commit()
     return version
@@ -149,15 +128,8 @@ def _add_version(
         author=actor,
         created_at=uow.clock.now(),
     )
-    uow.session.add(version)
-    record(
-        uow,
-        actor=actor,
-        entity_type="script_version",
-        entity_id=f"{script.id}/{number}",
-        action="create",
-        before=None,
-        after=version,
+    versioning.add_draft(
+        uow, version, actor=actor, entity_type="script_version", parent_id=script.id
     )
     return version
 
@@ -170,16 +142,13 @@ async def submit_version(
     row = await get_version(uow.session, script_id, version)
     check_submittable(row.status, f"version {version}")
     _refuse_findings(findings(script, row))
-    before = snapshot(row)
-    row.status, row.submitted_by, row.submitted_at = "pending_approval", actor, uow.clock.now()
-    record(
+    versioning.mark_submitted(
         uow,
+        row,
         actor=actor,
+        at=uow.clock.now(),
         entity_type="script_version",
-        entity_id=f"{script_id}/{version}",
-        action="submit",
-        before=before,
-        after=row,
+        parent_id=script_id,
     )
     await uow.commit()
     return row
@@ -200,17 +169,16 @@ async def review_version(
     )
     if approve:
         _refuse_findings(findings(script, row))
-    before = snapshot(row)
-    row.status = "approved" if approve else "rejected"
-    row.reviewed_by, row.reviewed_at, row.review_note = actor, uow.clock.now(), note
-    record(
+    versioning.mark_reviewed(
         uow,
+        row,
         actor=actor,
-        entity_type="script_version",
-        entity_id=f"{script_id}/{version}",
+        at=uow.clock.now(),
+        status="approved" if approve else "rejected",
         action="approve" if approve else "reject",
-        before=before,
-        after=row,
+        note=note,
+        entity_type="script_version",
+        parent_id=script_id,
     )
     await uow.commit()
     return row

@@ -1,0 +1,110 @@
+"""The versioned maker-checker lifecycle shared by campaigns and scripts: a draft version is
+submitted, then approved or rejected by someone other than its author or submitter; an approved
+version never changes. Every step is audited; the caller commits."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Protocol, TypeVar
+
+from reach_runtime.uow import UnitOfWork
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute
+
+from reach_campaign.adapters.audit import audited, record_created
+from reach_campaign.adapters.rows import get_or_not_found
+
+
+class Version(Protocol):
+    """The columns every versioned row shares (CampaignVersionRow, ScriptVersionRow)."""
+
+    version: int
+    status: str
+    submitted_by: str | None
+    submitted_at: datetime | None
+    reviewed_by: str | None
+    reviewed_at: datetime | None
+    review_note: str | None
+
+
+V = TypeVar("V")
+
+
+async def get_version(
+    session: AsyncSession, row_type: type[V], parent_id: str, number: int, *, what: str
+) -> V:
+    """Version `number` of the `what` (e.g. "campaign") `parent_id`, or NotFound naming it."""
+    return await get_or_not_found(
+        session,
+        row_type,
+        (parent_id, number),
+        missing=f"{what} {parent_id!r} has no version {number}",
+        field="version",
+    )
+
+
+async def all_versions(
+    session: AsyncSession, parent: InstrumentedAttribute[str], parent_id: str
+) -> list[Any]:
+    """Every version whose `parent` column is `parent_id`, oldest first."""
+    row_type = parent.class_
+    return list(
+        await session.scalars(
+            select(row_type).where(parent == parent_id).order_by(row_type.version)
+        )
+    )
+
+
+def add_draft(
+    uow: UnitOfWork, version: Any, *, actor: str, entity_type: str, parent_id: str
+) -> None:
+    """Add a new draft version row and audit its creation."""
+    uow.session.add(version)
+    record_created(
+        uow,
+        version,
+        actor=actor,
+        entity_type=entity_type,
+        entity_id=f"{parent_id}/{version.version}",
+    )
+
+
+def mark_submitted(
+    uow: UnitOfWork, version: Version, *, actor: str, at: datetime, entity_type: str, parent_id: str
+) -> None:
+    """The version awaits a second person's approval (the caller checked it was a draft)."""
+    with audited(
+        uow,
+        version,
+        actor=actor,
+        entity_type=entity_type,
+        entity_id=f"{parent_id}/{version.version}",
+        action="submit",
+    ):
+        version.status, version.submitted_by, version.submitted_at = "pending_approval", actor, at
+
+
+def mark_reviewed(
+    uow: UnitOfWork,
+    version: Version,
+    *,
+    actor: str,
+    at: datetime,
+    status: str,
+    action: str,
+    note: str | None,
+    entity_type: str,
+    parent_id: str,
+) -> None:
+    """The version is approved or rejected by `actor` (the caller checked who may)."""
+    with audited(
+        uow,
+        version,
+        actor=actor,
+        entity_type=entity_type,
+        entity_id=f"{parent_id}/{version.version}",
+        action=action,
+    ):
+        version.status = status
+        version.reviewed_by, version.reviewed_at, version.review_note = actor, at, note
