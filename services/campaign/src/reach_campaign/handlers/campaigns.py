@@ -13,7 +13,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from reach_campaign.adapters.audit import audited, record_created
 from reach_campaign.adapters.rows import get_or_not_found
 from reach_campaign.db.tables import CampaignRow, CampaignTriggerRow, CampaignVersionRow
-from reach_campaign.domain.approval import check_reviewable, check_submittable
 from reach_campaign.domain.model import CampaignSpec, OneMessageCampaign, scene_key
 from reach_campaign.handlers import versioning
 from reach_campaign.handlers.references import check_references
@@ -156,7 +155,7 @@ async def submit_campaign(*, uow: UnitOfWork, actor: str, campaign_id: str) -> C
     """The latest draft goes to a second person for approval."""
     campaign = await _open_campaign(uow.session, campaign_id)
     latest = await get_version(uow.session, campaign.id, campaign.latest_version)
-    check_submittable(latest.status, f"version {latest.version}")
+    versioning.check_can_submit(latest)
     await check_references(uow.session, CampaignSpec.model_validate(latest.spec), release=True)
     await _change(
         uow,
@@ -176,13 +175,7 @@ async def review_campaign(
     """Approve (the version goes live) or reject the pending version; never by its author."""
     campaign = await _open_campaign(uow.session, campaign_id)
     latest = await get_version(uow.session, campaign.id, campaign.latest_version)
-    check_reviewable(
-        status=latest.status,
-        what=f"version {latest.version}",
-        reviewer=actor,
-        author=latest.author,
-        submitter=latest.submitted_by,
-    )
+    versioning.check_can_review(latest, reviewer=actor)
     if not approve:
         await _change(
             uow,

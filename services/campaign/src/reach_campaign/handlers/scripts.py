@@ -13,7 +13,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from reach_campaign.adapters.audit import audited, record_created
 from reach_campaign.adapters.rows import get_or_not_found
 from reach_campaign.db.tables import ClientPortraitRow, ScriptRow, ScriptVersionRow
-from reach_campaign.domain.approval import check_reviewable, check_submittable
 from reach_campaign.domain.linter import Finding, lint
 from reach_campaign.domain.model import Purpose
 from reach_campaign.domain.templates import TemplateError, portrait_variables, render
@@ -140,7 +139,7 @@ async def submit_version(
     """Ask for approval; a version the linter rejects cannot be submitted."""
     script = await get_script(uow.session, script_id)
     row = await get_version(uow.session, script_id, version)
-    check_submittable(row.status, f"version {version}")
+    versioning.check_can_submit(row)
     _refuse_findings(findings(script, row))
     versioning.mark_submitted(
         uow,
@@ -160,13 +159,7 @@ async def review_version(
     """Approve or reject a pending version; the reviewer is never its author or submitter."""
     script = await get_script(uow.session, script_id)
     row = await get_version(uow.session, script_id, version)
-    check_reviewable(
-        status=row.status,
-        what=f"version {version}",
-        reviewer=actor,
-        author=row.author,
-        submitter=row.submitted_by,
-    )
+    versioning.check_can_review(row, reviewer=actor)
     if approve:
         _refuse_findings(findings(script, row))
     versioning.mark_reviewed(

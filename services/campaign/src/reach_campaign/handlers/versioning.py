@@ -4,6 +4,7 @@ version never changes. Every step is audited; the caller commits."""
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import Any, Protocol, TypeVar
 
@@ -14,6 +15,7 @@ from sqlalchemy.orm import InstrumentedAttribute
 
 from reach_campaign.adapters.audit import audited, record_created
 from reach_campaign.adapters.rows import get_or_not_found
+from reach_campaign.domain.approval import check_reviewable, check_submittable
 
 
 class Version(Protocol):
@@ -21,6 +23,7 @@ class Version(Protocol):
 
     version: int
     status: str
+    author: str
     submitted_by: str | None
     submitted_at: datetime | None
     reviewed_by: str | None
@@ -70,17 +73,41 @@ def add_draft(
     )
 
 
-def mark_submitted(
-    uow: UnitOfWork, version: Version, *, actor: str, at: datetime, entity_type: str, parent_id: str
-) -> None:
-    """The version awaits a second person's approval (the caller checked it was a draft)."""
-    with audited(
+def check_can_submit(version: Version) -> None:
+    """Only a draft is submitted."""
+    check_submittable(version.status, f"version {version.version}")
+
+
+def check_can_review(version: Version, *, reviewer: str) -> None:
+    """Only a pending version is reviewed, and never by its author or submitter."""
+    check_reviewable(
+        status=version.status,
+        what=f"version {version.version}",
+        reviewer=reviewer,
+        author=version.author,
+        submitter=version.submitted_by,
+    )
+
+
+def _audited_version(
+    uow: UnitOfWork, version: Version, *, actor: str, action: str, entity_type: str, parent_id: str
+) -> AbstractContextManager[None]:
+    return audited(
         uow,
         version,
         actor=actor,
         entity_type=entity_type,
         entity_id=f"{parent_id}/{version.version}",
-        action="submit",
+        action=action,
+    )
+
+
+def mark_submitted(
+    uow: UnitOfWork, version: Version, *, actor: str, at: datetime, entity_type: str, parent_id: str
+) -> None:
+    """The version awaits a second person's approval (the caller checked it was a draft)."""
+    with _audited_version(
+        uow, version, actor=actor, action="submit", entity_type=entity_type, parent_id=parent_id
     ):
         version.status, version.submitted_by, version.submitted_at = "pending_approval", actor, at
 
@@ -98,13 +125,8 @@ def mark_reviewed(
     parent_id: str,
 ) -> None:
     """The version is approved or rejected by `actor` (the caller checked who may)."""
-    with audited(
-        uow,
-        version,
-        actor=actor,
-        entity_type=entity_type,
-        entity_id=f"{parent_id}/{version.version}",
-        action=action,
+    with _audited_version(
+        uow, version, actor=actor, action=action, entity_type=entity_type, parent_id=parent_id
     ):
         version.status = status
         version.reviewed_by, version.reviewed_at, version.review_note = actor, at, note
