@@ -4,7 +4,6 @@ scripts and the linter, the catalogue, import and export, previews."""
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -13,7 +12,6 @@ from reach_campaign.bootstrap import bootstrap
 from reach_contracts import (
     Portrait,
     PortraitUpdated,
-    SegmentEntered,
     SegmentExited,
     SegmentMembershipChange,
     decode,
@@ -22,10 +20,10 @@ from reach_runtime.clock import ManualClock
 from reach_runtime.stack import Broker
 from reach_runtime.testing import eventually, running
 
+from .conftest import NOW, entered
 from .conftest import settings_for as settings
 
 pytestmark = pytest.mark.kafka
-NOW = datetime(2026, 11, 24, 2, 0, tzinfo=UTC)
 FUND = {
     "id": "F006011",
     "name": "稳健债券基金 A",
@@ -256,15 +254,6 @@ def portrait(client_id: str, version: int, **fields: Any) -> PortraitUpdated:
         occurred_at=NOW,
         client_id=client_id,
         payload=Portrait(version=version, as_of=NOW, **fields),
-    )
-
-
-def entered(client_id: str, segment_id: str, n: int = 1) -> SegmentEntered:
-    return SegmentEntered(
-        event_id=f"seg-{segment_id}-{client_id}-{n}",
-        occurred_at=NOW,
-        client_id=client_id,
-        payload=SegmentMembershipChange(segment_id=segment_id, segment_name=segment_id.lower()),
     )
 
 

@@ -13,18 +13,15 @@ from reach_campaign.settings import CampaignSettings
 from reach_contracts import (
     Portrait,
     PortraitUpdated,
-    SegmentEntered,
-    SegmentMembershipChange,
     decode,
 )
 from reach_runtime.clock import ManualClock
 from reach_runtime.stack import Broker
 from reach_runtime.testing import eventually, running
 
-from .conftest import ANN, BOB, OUTREACH, settings_for
+from .conftest import ANN, BOB, NOW, OUTREACH, entered, settings_for
 
 pytestmark = pytest.mark.kafka
-NOW = datetime(2026, 11, 24, 2, 0, tzinfo=UTC)  # 10:00 in Shanghai
 
 
 def settings(database_url: str, broker: Broker) -> CampaignSettings:
@@ -37,15 +34,6 @@ def portrait(client_id: str, **fields: Any) -> PortraitUpdated:
         occurred_at=NOW,
         client_id=client_id,
         payload=Portrait(version=1, as_of=NOW, **fields),
-    )
-
-
-def entered(client_id: str, segment_id: str = "SEG-X", n: int = 1) -> SegmentEntered:
-    return SegmentEntered(
-        event_id=f"seg-{segment_id}-{client_id}-{n}",
-        occurred_at=NOW,
-        client_id=client_id,
-        payload=SegmentMembershipChange(segment_id=segment_id, segment_name=segment_id.lower()),
     )
 
 

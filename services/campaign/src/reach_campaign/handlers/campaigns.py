@@ -104,17 +104,11 @@ def _new_version(
     uow: UnitOfWork, actor: str, campaign: CampaignRow, spec: CampaignSpec
 ) -> CampaignVersionRow:
     version = CampaignVersionRow(
-        campaign_id=campaign.id,
-        version=campaign.latest_version,
-        spec=spec.model_dump(mode="json"),
-        status="draft",
-        author=actor,
-        created_at=uow.clock.now(),
+        campaign_id=campaign.id, version=campaign.latest_version, spec=spec.model_dump(mode="json")
     )
-    versioning.add_draft(
+    return versioning.add_draft(
         uow, version, actor=actor, entity_type="campaign_version", parent_id=campaign.id
     )
-    return version
 
 
 async def edit_campaign(

@@ -118,19 +118,10 @@ def _add_version(
 ) -> ScriptVersionRow:
     if script.channel == Channel.EMAIL and not subject:
         raise Invalid("an e-mail script needs a subject", field="subject")
-    version = ScriptVersionRow(
-        script_id=script.id,
-        version=number,
-        subject=subject,
-        body=body,
-        status="draft",
-        author=actor,
-        created_at=uow.clock.now(),
-    )
-    versioning.add_draft(
+    version = ScriptVersionRow(script_id=script.id, version=number, subject=subject, body=body)
+    return versioning.add_draft(
         uow, version, actor=actor, entity_type="script_version", parent_id=script.id
     )
-    return version
 
 
 async def submit_version(

@@ -24,6 +24,7 @@ class Version(Protocol):
     version: int
     status: str
     author: str
+    created_at: datetime
     submitted_by: str | None
     submitted_at: datetime | None
     reviewed_by: str | None
@@ -32,6 +33,7 @@ class Version(Protocol):
 
 
 V = TypeVar("V")
+NewVersion = TypeVar("NewVersion", bound=Version)
 
 
 async def get_version(
@@ -60,9 +62,10 @@ async def all_versions(
 
 
 def add_draft(
-    uow: UnitOfWork, version: Any, *, actor: str, entity_type: str, parent_id: str
-) -> None:
-    """Add a new draft version row and audit its creation."""
+    uow: UnitOfWork, version: NewVersion, *, actor: str, entity_type: str, parent_id: str
+) -> NewVersion:
+    """Add `version` as a draft written by `actor` now, and audit its creation."""
+    version.status, version.author, version.created_at = "draft", actor, uow.clock.now()
     uow.session.add(version)
     record_created(
         uow,
@@ -71,6 +74,7 @@ def add_draft(
         entity_type=entity_type,
         entity_id=f"{parent_id}/{version.version}",
     )
+    return version
 
 
 def check_can_submit(version: Version) -> None:
