@@ -67,6 +67,14 @@ def spec(
     }
 
 
+async def draft_campaign(http: httpx.AsyncClient, name: str, *, script_id: str) -> dict[str, Any]:
+    """A campaign draft written by ann on this script."""
+    created = await http.post(
+        "/campaigns", json=spec(name, script_id=script_id), headers=as_("ann")
+    )
+    return created.json()
+
+
 async def approved_script(
     http: httpx.AsyncClient,
     *,
@@ -187,11 +195,7 @@ async def test_a_rejected_version_goes_back_to_draft_and_an_edit_makes_a_new_ver
     async with running(bootstrap(settings(sqlite_url, broker))) as (_, http):
         await http.post("/catalogue", json=FUND, headers=as_("ann"))
         script = await approved_script(http)
-        campaign = (
-            await http.post(
-                "/campaigns", json=spec("c", script_id=script["id"]), headers=as_("ann")
-            )
-        ).json()
+        campaign = await draft_campaign(http, "c", script_id=script["id"])
         url = f"/campaigns/{campaign['id']}"
         await http.post(f"{url}/submit", headers=as_("ann"))
         blocked = await http.put(url, json=spec("c", script_id=script["id"]), headers=as_("ann"))
@@ -273,11 +277,7 @@ async def test_a_live_campaign_sends_its_approved_words_to_clients_in_its_audien
         script = await approved_script(
             http, body="{client_id}您好，您的顾问{advisor_id}为您推荐稳健债券基金A。回T退订"
         )
-        campaign = (
-            await http.post(
-                "/campaigns", json=spec("bond fund", script_id=script["id"]), headers=as_("ann")
-            )
-        ).json()
+        campaign = await draft_campaign(http, "bond fund", script_id=script["id"])
         await http.post(f"/campaigns/{campaign['id']}/submit", headers=as_("ann"))
         assert (
             await http.post(f"/campaigns/{campaign['id']}/approve", headers=as_("bob"))
@@ -495,11 +495,7 @@ async def test_a_campaign_exported_as_yaml_or_json_imports_as_a_new_draft(
     async with running(bootstrap(settings(database_url, broker))) as (_, http):
         await http.post("/catalogue", json=FUND, headers=as_("ann"))
         script = await approved_script(http)
-        original = (
-            await http.post(
-                "/campaigns", json=spec("原版", script_id=script["id"]), headers=as_("ann")
-            )
-        ).json()
+        original = await draft_campaign(http, "原版", script_id=script["id"])
         exported = await http.get(f"/campaigns/{original['id']}/export", params={"format": "yaml"})
         assert exported.headers["content-type"].startswith("application/yaml")
         assert "name: 原版" in exported.text
