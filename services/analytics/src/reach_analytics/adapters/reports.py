@@ -7,10 +7,10 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from reach_analytics.db.tables import ConversionEventRow, DeliveryRow, OutreachRow
+from reach_analytics.db.tables import ConversionEventRow, DeliveryRow, OutreachRow, ReceiptRow
 from reach_analytics.domain.uplift import GroupResult, uplift
 
 
@@ -23,6 +23,7 @@ class CampaignReport:
     sent: int
     failed: int
     suppressed: int
+    receipts: dict[str, int]  # delivered, opened, clicked, failed; call outcomes: reached, …
     treated: GroupResult
     holdout: GroupResult
     uplift: float | None
@@ -71,10 +72,21 @@ async def campaign_report(
         sent=status_counts["sent"],
         failed=status_counts["failed"],
         suppressed=status_counts["suppressed"],
+        receipts=await _receipt_counts(session, campaign_id),
         treated=treated,
         holdout=holdout,
         uplift=uplift(treated, holdout),
     )
+
+
+async def _receipt_counts(session: AsyncSession, campaign_id: str) -> dict[str, int]:
+    rows = await session.execute(
+        select(ReceiptRow.status, func.count())
+        .where(ReceiptRow.campaign_id == campaign_id)
+        .group_by(ReceiptRow.status)
+        .order_by(ReceiptRow.status)
+    )
+    return {status: count for status, count in rows.all()}
 
 
 def _earliest(touches: dict[str, datetime], client_id: str, at: datetime) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from reach_runtime.errors import NotFound
 from reach_runtime.http import Session
 
@@ -26,6 +26,10 @@ class CampaignResultOut(BaseModel):
     sent: int
     failed: int
     suppressed: int
+    receipts: dict[str, int] = Field(
+        description="Receipts after the send, once per status and send: delivered, opened, "
+        "clicked, failed; advisor call outcomes reached, no_answer, declined, callback"
+    )
     treated: GroupOut
     holdout: GroupOut
     uplift: float | None
@@ -42,6 +46,7 @@ def _out(report: CampaignReport, window_days: float) -> CampaignResultOut:
         sent=report.sent,
         failed=report.failed,
         suppressed=report.suppressed,
+        receipts=report.receipts,
         treated=group(report.treated),
         holdout=group(report.holdout),
         uplift=report.uplift,

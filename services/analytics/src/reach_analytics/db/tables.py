@@ -1,4 +1,4 @@
-"""Analytics' tables: outreach decisions, delivery outcomes, and conversion events."""
+"""Analytics' tables: outreach decisions, delivery outcomes, receipts, conversion events."""
 
 from __future__ import annotations
 
@@ -30,6 +30,18 @@ class DeliveryRow(Base):
 
     idempotency_key: Mapped[str] = mapped_column(String(128), primary_key=True)
     status: Mapped[str] = mapped_column(String(16), nullable=False)  # sent, failed, suppressed
+    channel: Mapped[str] = mapped_column(String(16), nullable=False)
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False)
+
+
+class ReceiptRow(Base):
+    """What happened after a send, once per status: a provider's receipt or a call's outcome."""
+
+    __tablename__ = "receipts"
+
+    idempotency_key: Mapped[str] = mapped_column(String(128), primary_key=True)
+    status: Mapped[str] = mapped_column(String(16), primary_key=True)  # delivered, reached, …
+    campaign_id: Mapped[str] = mapped_column(String(36), nullable=False, index=True)
     channel: Mapped[str] = mapped_column(String(16), nullable=False)
     at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False)
 

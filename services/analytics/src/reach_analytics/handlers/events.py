@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
-from reach_contracts import DeliveryFailed, DeliverySent, DeliverySuppressed, Event, TradeExecuted
+from reach_contracts import (
+    DeliveryFailed,
+    DeliveryReceipted,
+    DeliverySent,
+    DeliverySuppressed,
+    Event,
+    TradeExecuted,
+)
 from reach_runtime.uow import UnitOfWork
 
-from reach_analytics.db.tables import ConversionEventRow, DeliveryRow, OutreachRow
+from reach_analytics.db.tables import ConversionEventRow, DeliveryRow, OutreachRow, ReceiptRow
 
 STATUS = {"delivery.sent": "sent", "delivery.failed": "failed", "delivery.suppressed": "suppressed"}
 
@@ -44,6 +51,21 @@ async def on_delivery(
         row.status, row.at = STATUS[event.event_type], event.occurred_at
 
 
+async def on_receipt(event: DeliveryReceipted, uow: UnitOfWork) -> None:
+    """A provider's receipt or an advisor's call outcome; each status counts once per send."""
+    p = event.payload
+    if await uow.session.get(ReceiptRow, (p.idempotency_key, str(p.status))) is None:
+        uow.session.add(
+            ReceiptRow(
+                idempotency_key=p.idempotency_key,
+                status=str(p.status),
+                campaign_id=p.campaign_id,
+                channel=str(p.channel),
+                at=event.occurred_at,
+            )
+        )
+
+
 async def on_trade(event: TradeExecuted, uow: UnitOfWork) -> None:
     uow.session.add(
         ConversionEventRow(
@@ -58,6 +80,9 @@ async def on_trade(event: TradeExecuted, uow: UnitOfWork) -> None:
 
 SUBSCRIPTIONS = {
     "reach.outreach.v1": {"outreach.requested": on_outreach, "outreach.held_out": on_outreach},
-    "reach.deliveries.v1": {t: on_delivery for t in STATUS},
+    "reach.deliveries.v1": {
+        **{t: on_delivery for t in STATUS},
+        "delivery.receipted": on_receipt,
+    },
     "trading.trades.v1": {"trade.executed": on_trade},
 }
