@@ -162,3 +162,10 @@ def test_a_message_over_one_mebibyte_is_refused_before_parsing() -> None:
 
 def test_contract_errors_are_value_errors() -> None:
     assert issubclass(ContractError, ValueError)
+
+
+def test_a_birth_date_outside_the_birth_year_is_refused_naming_the_field() -> None:
+    opened = AccountOpened.examples()[0]
+    opened["payload"]["birth_date"] = "1987-04-17"
+    reason = reason_for(as_bytes(opened), "accounts.events.v1")
+    assert reason == "payload: Value error, birth_date must fall in birth_year"

@@ -26,6 +26,9 @@ class AccountOpenedPayload(Payload):
     advisor_id: Identifier
     client_kind: ClientKind = ClientKind.INDIVIDUAL
     birth_year: int | None = Field(default=None, ge=1900, le=2100, description="Individuals only")
+    birth_date: date | None = Field(
+        default=None, description="Individuals only; when given, its year is birth_year"
+    )
     gender: Gender | None = Field(default=None, description="Individuals only")
     region: str = Field(min_length=1, max_length=64, description="Province or city of residence")
 
@@ -35,6 +38,13 @@ class AccountOpenedPayload(Payload):
             missing = [f for f in ("birth_year", "gender") if getattr(self, f) is None]
             if missing:
                 raise ValueError(f"an individual's account needs {' and '.join(missing)}")
+        return self
+
+    @model_validator(mode="after")
+    def _birth_date_agrees_with_birth_year(self) -> "AccountOpenedPayload":
+        if self.birth_date is not None and self.birth_year is not None:
+            if self.birth_date.year != self.birth_year:
+                raise ValueError("birth_date must fall in birth_year")
         return self
 
 
@@ -56,6 +66,7 @@ class AccountOpened(Event):
                         "branch": "上海浦东新区世纪大道营业部",
                         "advisor_id": "ADV0217",
                         "birth_year": 1986,
+                        "birth_date": "1986-04-17",
                         "gender": "female",
                         "region": "上海",
                     },

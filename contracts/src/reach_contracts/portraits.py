@@ -35,6 +35,9 @@ class Portrait(Payload):
     region: str | None = None
     gender: str | None = None
     age_band: str | None = Field(default=None, description="under_30, 30_39, 40_49, 50_59, 60_plus")
+    birthday: str | None = Field(
+        default=None, pattern=r"^\d{2}-\d{2}$", description="MM-DD, when the birth date is known"
+    )
     years_in_market: float | None = Field(
         default=None, description="Since the first trade, else opening"
     )

@@ -160,6 +160,15 @@ class Brokerage:
             yield from sorted(self._day(day), key=lambda e: e.occurred_at)
             day += timedelta(days=1)
 
+    def _birthday(self, client: Client) -> date | None:
+        """A day in the client's birth year, from its own generator so no other draw moves."""
+        if client.birth_year is None:
+            return None
+        rng = random.Random(f"birthday:{self.seed}:{client.client_id}")
+        first = date(client.birth_year, 1, 1)
+        length = (date(client.birth_year + 1, 1, 1) - first).days
+        return first + timedelta(days=rng.randrange(length))
+
     def _onboarding(self, client: Client, day: date) -> list[Event]:
         rng = random.Random(f"onboarding:{self.seed}:{client.client_id}")
         opened = at(day, time(10, rng.randint(0, 59)))
@@ -172,6 +181,7 @@ class Brokerage:
                 branch=client.branch,
                 client_kind=client.kind,
                 birth_year=client.birth_year,
+                birth_date=self._birthday(client),
                 gender=client.gender,
                 region=client.region,
                 account_id=client.account_id,

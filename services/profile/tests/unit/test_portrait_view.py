@@ -392,6 +392,12 @@ def test_an_institution_is_tiered_apart_whatever_its_assets() -> None:
     assert portrait([opened(), *daily_assets(0, [50_000])], at(1))["client_kind"] == "individual"
 
 
+def test_the_birthday_is_the_month_and_day_of_the_birth_date_when_the_account_gave_one() -> None:
+    born = make.account_opened(CID, at(0), birth_year=1988, birth_date=date(1988, 2, 29))
+    assert portrait([born], at(1))["birthday"] == "02-29"
+    assert portrait([make.account_opened(CID, at(0))], at(1))["birthday"] is None
+
+
 # churn reasons
 
 

@@ -58,7 +58,7 @@ class ClientState(BaseModel):
     client_id: str
     latest_event_at: datetime | None = None
     account: Latest | None = (
-        None  # client_kind, opened_on, branch, advisor_id, birth_year, gender, region
+        None  # client_kind, opened_on, branch, advisor_id, birth_year, birth_date, gender, region
     )
     risk: Latest | None = None  # risk_level, lowest_category, expires_on, horizon, professional
     consents: dict[str, Latest] = Field(

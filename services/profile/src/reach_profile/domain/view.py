@@ -137,6 +137,7 @@ def derive(state: ClientState, now: datetime, rules: PortraitRules) -> dict[str,
         "region": account.get("region"),
         "gender": account.get("gender"),
         "age_band": _age_band(account.get("birth_year"), today),
+        "birthday": (account.get("birth_date") or "")[5:] or None,  # "YYYY-MM-DD" -> "MM-DD"
         "years_in_market": in_market,
         # risk and eligibility
         "risk_level": risk.get("risk_level"),
