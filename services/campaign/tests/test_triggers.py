@@ -383,6 +383,54 @@ async def test_a_schedule_fires_once_per_slot_on_festivals_and_listed_dates_for_
         assert len(more) == 4  # each slot fired once
 
 
+async def test_a_birthday_schedule_greets_each_member_on_their_day_and_feb_29_on_feb_28(
+    sqlite_url: str, broker: Broker
+) -> None:
+    morning = datetime(2027, 2, 28, 0, 30, tzinfo=UTC)  # 08:30 in Shanghai; 2027 is no leap year
+    born = {"C1": "02-29", "C2": "02-28", "C3": "03-01", "C4": None, "C9": "02-28"}
+    await broker.publish(
+        "reach.portraits.v1",
+        *(
+            PortraitUpdated(
+                event_id=f"prt-{c}",
+                occurred_at=morning,
+                client_id=c,
+                payload=Portrait(version=1, as_of=morning, birthday=b),
+            )
+            for c, b in born.items()
+        ),
+    )
+    await broker.publish(
+        "reach.segment-memberships.v1",
+        *(
+            SegmentEntered(
+                event_id=f"open-{c}",
+                occurred_at=morning,
+                client_id=c,
+                payload=SegmentMembershipChange(segment_id="SEG-OPEN", segment_name="open"),
+            )
+            for c in ("C1", "C2", "C3", "C4")  # C9 is not in the audience
+        ),
+    )
+    clock = ManualClock(morning)
+    async with running(bootstrap(settings(sqlite_url, broker)), clock=clock) as (runtime, http):
+        await eventually(lambda: runtime.consumer.caught_up)
+        await notice(
+            http,
+            "birthday",
+            {"kind": "schedule", "at": "09:00", "days": "birthdays"},
+            audience=["SEG-OPEN"],
+        )
+        assert await broker.read(OUTREACH, until=lambda r: len(r) > 0, timeout_s=1) == []
+
+        clock.set(datetime(2027, 2, 28, 1, 0, 30, tzinfo=UTC))
+        assert await sent(broker, 2) == [("birthday", "C1"), ("birthday", "C2")]
+        clock.set(datetime(2027, 3, 1, 1, 1, tzinfo=UTC))
+        assert await sent(broker, 3) == [("birthday", c) for c in ("C1", "C2", "C3")]
+        more = await broker.read(OUTREACH, until=lambda r: len(r) > 3, timeout_s=1)
+        assert len(more) == 3  # each birthday greeted once
+
+
 async def test_a_client_who_converted_after_a_send_is_left_alone_by_that_campaign(
     sqlite_url: str, broker: Broker
 ) -> None:

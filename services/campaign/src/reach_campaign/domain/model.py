@@ -207,11 +207,12 @@ class DidNotScene(SceneBase):
 class ScheduleScene(SceneBase):
     """At `at` (Asia/Shanghai) on the chosen days, for every member of the audience segments:
     every day, weekdays, exchange trading days, Chinese festivals and public holidays (first
-    day of each), or the listed `dates` (IPO subscription days, events)."""
+    day of each), the listed `dates` (IPO subscription days, events), or `birthdays`: each
+    member on their own birthday from the portrait (29 February on 28 February in other years)."""
 
     kind: Literal["schedule"]
     at: str = Field(description="HH:MM, Asia/Shanghai")
-    days: Literal["every_day", "weekdays", "trading_days", "festivals", "dates"]
+    days: Literal["every_day", "weekdays", "trading_days", "festivals", "dates", "birthdays"]
     dates: list[date] = Field(default_factory=list, max_length=366)
 
     @field_validator("at")

@@ -91,7 +91,7 @@ def festivals(year: int) -> dict[date, str]:
 
 def occasion(day: date, scene: ScheduleScene) -> str | None:
     """Whether a schedule fires on `day`: the occasion's name (a festival, else the date)."""
-    if scene.days == "every_day":
+    if scene.days in ("every_day", "birthdays"):
         return day.isoformat()
     if scene.days == "weekdays":
         return day.isoformat() if day.weekday() < 5 else None
@@ -100,6 +100,14 @@ def occasion(day: date, scene: ScheduleScene) -> str | None:
     if scene.days == "festivals":
         return festivals(day.year).get(day)
     return day.isoformat() if day in scene.dates else None
+
+
+def birthdays_on(day: date) -> tuple[str, ...]:
+    """The portrait birthdays (MM-DD) greeted on `day`: 29 February on 28 February in
+    years without it, so that nobody's birthday is skipped."""
+    today = day.strftime("%m-%d")
+    leap = day.year % 4 == 0 and (day.year % 100 != 0 or day.year % 400 == 0)
+    return (today, "02-29") if today == "02-28" and not leap else (today,)
 
 
 def slot(day: date, scene: ScheduleScene) -> datetime:

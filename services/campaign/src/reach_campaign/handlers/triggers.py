@@ -5,7 +5,7 @@ but not B within N days", inactivity, and schedules (trading days, festivals, da
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from reach_contracts import Event, SegmentEntered, SegmentExited
@@ -17,6 +17,7 @@ from reach_campaign.db.tables import (
     CampaignTriggerRow,
     CampaignVersionRow,
     ClientActivityRow,
+    ClientPortraitRow,
     DecisionRow,
     ScheduleRunRow,
     SegmentMembershipRow,
@@ -32,7 +33,7 @@ from reach_campaign.domain.model import (
     ScheduleScene,
     UpstreamEvent,
 )
-from reach_campaign.domain.timing import local_day, occasion, slot
+from reach_campaign.domain.timing import birthdays_on, local_day, occasion, slot
 from reach_campaign.handlers.decisions import (
     Live,
     Occurrence,
@@ -239,23 +240,28 @@ async def sweep_schedules(uow: UnitOfWork, caps: Caps) -> int:
                     continue
                 if await uow.session.get(ScheduleRunRow, (live.campaign.id, day)) is not None:
                     continue
-                members = await uow.session.scalars(
-                    select(SegmentMembershipRow.client_id).where(
-                        SegmentMembershipRow.segment_id == live.spec.audience.segments[0]
+                members = list(
+                    await uow.session.scalars(
+                        select(SegmentMembershipRow.client_id).where(
+                            SegmentMembershipRow.segment_id == live.spec.audience.segments[0]
+                        )
                     )
                 )
+                prefix = "schedule"
+                if scene.days == "birthdays":
+                    members, prefix = await _born_on(uow, members, day), "birthday"
                 pairs = [
                     (
                         live,
                         Occurrence(
                             kind="schedule",
-                            event_id=f"schedule:{day.isoformat()}",
+                            event_id=f"{prefix}:{day.isoformat()}",
                             client_id=client_id,
                             occurred_at=at,
                             context={"occasion": name},
                         ),
                     )
-                    for client_id in list(members)
+                    for client_id in members
                 ]
                 await fire(uow, caps, pairs)
                 uow.session.add(
@@ -266,3 +272,13 @@ async def sweep_schedules(uow: UnitOfWork, caps: Caps) -> int:
                 fired += len(pairs)
     await uow.commit()
     return fired
+
+
+async def _born_on(uow: UnitOfWork, members: list[str], day: date) -> list[str]:
+    """The members whose stored portrait has a birthday greeted on `day`."""
+    greeted = birthdays_on(day)
+    portraits = await uow.session.scalars(
+        select(ClientPortraitRow).where(ClientPortraitRow.client_id.in_(members))
+    )
+    born = {p.client_id for p in portraits if p.fields.get("birthday") in greeted}
+    return [client_id for client_id in members if client_id in born]
