@@ -431,6 +431,66 @@ async def test_a_birthday_schedule_greets_each_member_on_their_day_and_feb_29_on
         assert len(more) == 3  # each birthday greeted once
 
 
+async def test_a_cron_schedule_fires_once_per_instant_read_in_shanghai(
+    sqlite_url: str, broker: Broker
+) -> None:
+    monday = datetime(2026, 11, 30, 0, 30, tzinfo=UTC)  # 08:30 in Shanghai
+    await broker.publish(
+        "reach.segment-memberships.v1",
+        *(
+            SegmentEntered(
+                event_id=f"open-{c}",
+                occurred_at=monday,
+                client_id=c,
+                payload=SegmentMembershipChange(segment_id="SEG-OPEN", segment_name="open"),
+            )
+            for c in ("C1", "C2")
+        ),
+    )
+    clock = ManualClock(monday)
+    async with running(bootstrap(settings(sqlite_url, broker)), clock=clock) as (runtime, http):
+        await eventually(lambda: runtime.consumer.caught_up)
+        scene = {"kind": "schedule", "days": "cron", "cron": "*/30 9 * * 1-5"}
+        await notice(http, "half-hourly", scene, body="{occasion}", audience=["SEG-OPEN"])
+        assert await broker.read(OUTREACH, until=lambda r: len(r) > 0, timeout_s=1) == []
+
+        clock.set(datetime(2026, 11, 30, 1, 0, 30, tzinfo=UTC))  # 09:00 fired
+        records = await broker.read(OUTREACH, until=lambda r: len(r) >= 2)
+        assert {decode(OUTREACH, r.value).payload.variables.get("occasion") for r in records} == {
+            "2026-11-30T09:00:00+08:00"
+        }
+        clock.set(datetime(2026, 11, 30, 1, 45, tzinfo=UTC))  # 09:30 fired too
+        assert len(await sent(broker, 4)) == 4
+        more = await broker.read(OUTREACH, until=lambda r: len(r) > 4, timeout_s=1)
+        assert len(more) == 4  # each instant fired once
+
+
+async def test_a_cron_expression_that_is_not_five_valid_fields_is_refused_naming_the_field(
+    sqlite_url: str, broker: Broker
+) -> None:
+    async with running(bootstrap(settings(sqlite_url, broker))) as (_, http):
+        script = (
+            await http.post(
+                "/scripts",
+                json={"name": "n", "channel": "inapp", "purpose": "service", "body": "n"},
+                headers=ANN,
+            )
+        ).json()
+        document = {
+            "name": "bad cron",
+            "goal": {"primary_event": "trade.executed"},
+            "audience": {"segments": ["SEG-OPEN"]},
+            "service": {"purpose": "service"},
+            "scene": {"kind": "schedule", "days": "cron", "cron": "0 9 * *"},
+            "touchpoint": {"channels": ["inapp"]},
+            "script": {"variants": [{"channel": "inapp", "script_id": script["id"], "version": 1}]},
+            "evaluation": {"holdout_percent": 0},
+        }
+        refused = await http.post("/campaigns", json=document, headers=ANN)
+        assert refused.status_code == 422
+        assert "cron" in refused.text and "5-field cron expression" in refused.text
+
+
 async def test_a_client_who_converted_after_a_send_is_left_alone_by_that_campaign(
     sqlite_url: str, broker: Broker
 ) -> None:

@@ -11,6 +11,7 @@ from datetime import date
 from enum import StrEnum
 from typing import Annotated, Literal
 
+from croniter import croniter
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 from reach_contracts import Channel, event_class
 
@@ -208,17 +209,32 @@ class ScheduleScene(SceneBase):
     """At `at` (Asia/Shanghai) on the chosen days, for every member of the audience segments:
     every day, weekdays, exchange trading days, Chinese festivals and public holidays (first
     day of each), the listed `dates` (IPO subscription days, events), or `birthdays`: each
-    member on their own birthday from the portrait (29 February on 28 February in other years)."""
+    member on their own birthday from the portrait (29 February on 28 February in other years);
+    or, with days `cron`, at each instant of a 5-field `cron` expression read in Asia/Shanghai."""
 
     kind: Literal["schedule"]
-    at: str = Field(description="HH:MM, Asia/Shanghai")
-    days: Literal["every_day", "weekdays", "trading_days", "festivals", "dates", "birthdays"]
+    at: str | None = Field(default=None, description="HH:MM, Asia/Shanghai; not for cron")
+    days: Literal[
+        "every_day", "weekdays", "trading_days", "festivals", "dates", "birthdays", "cron"
+    ]
     dates: list[date] = Field(default_factory=list, max_length=366)
+    cron: str | None = Field(
+        default=None, description="minute hour day-of-month month day-of-week, Asia/Shanghai"
+    )
 
     @field_validator("at")
     @classmethod
-    def _time(cls, value: str) -> str:
-        return _clock_time(value)
+    def _time(cls, value: str | None) -> str | None:
+        return None if value is None else _clock_time(value)
+
+    @field_validator("cron")
+    @classmethod
+    def _cron(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        if len(value.split()) != 5 or not croniter.is_valid(value):
+            raise ValueError("a standard 5-field cron expression, e.g. '0 9 * * 1-5'")
+        return value
 
 
 AnyScene = (
@@ -354,6 +370,10 @@ def cross_check(spec: CampaignSpec) -> list[tuple[tuple[str | int, ...], str]]:
     if isinstance(scene, ScheduleScene):
         if scene.days == "dates" and not scene.dates:
             errors.append((("scene", "dates"), "list the dates when days is 'dates'"))
+        if scene.days == "cron" and scene.cron is None:
+            errors.append((("scene", "cron"), "give a cron expression when days is 'cron'"))
+        if scene.days != "cron" and scene.at is None:
+            errors.append((("scene", "at"), "give a time of day as HH:MM"))
         if not spec.audience.segments:
             errors.append(
                 (("audience", "segments"), "a schedule sends to audience segments: name one")

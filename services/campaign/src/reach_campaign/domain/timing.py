@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 
 import exchange_calendars as xc
 import holidays
+from croniter import croniter
 
 from reach_campaign.domain.model import Delay, ScheduleScene, SendWindow
 
@@ -111,4 +112,14 @@ def birthdays_on(day: date) -> tuple[str, ...]:
 
 
 def slot(day: date, scene: ScheduleScene) -> datetime:
+    assert scene.at is not None  # day kinds need it (spec_errors)
     return datetime.combine(day, _clock(scene.at), SHANGHAI)
+
+
+def cron_instants(expression: str, after: datetime, until: datetime) -> list[datetime]:
+    """The instants of a cron expression (read in Asia/Shanghai) in (after, until], at most 100."""
+    run = croniter(expression, after.astimezone(SHANGHAI))
+    instants: list[datetime] = []
+    while len(instants) < 100 and (instant := run.get_next(datetime)) <= until:
+        instants.append(instant)
+    return instants

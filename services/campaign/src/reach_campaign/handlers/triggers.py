@@ -33,7 +33,13 @@ from reach_campaign.domain.model import (
     ScheduleScene,
     UpstreamEvent,
 )
-from reach_campaign.domain.timing import birthdays_on, local_day, occasion, slot
+from reach_campaign.domain.timing import (
+    birthdays_on,
+    cron_instants,
+    local_day,
+    occasion,
+    slot,
+)
 from reach_campaign.handlers.decisions import (
     Live,
     Occurrence,
@@ -232,6 +238,9 @@ async def sweep_schedules(uow: UnitOfWork, caps: Caps) -> int:
         for live in await live_campaigns(uow, "schedule", key):
             scene = live.spec.scene
             assert isinstance(scene, ScheduleScene)
+            if scene.days == "cron":
+                fired += await _fire_cron(uow, caps, live, now)
+                continue
             for day in (today - timedelta(days=1), today):
                 name = occasion(day, scene)
                 at = slot(day, scene)
@@ -282,3 +291,49 @@ async def _born_on(uow: UnitOfWork, members: list[str], day: date) -> list[str]:
     )
     born = {p.client_id for p in portraits if p.fields.get("birthday") in greeted}
     return [client_id for client_id in members if client_id in born]
+
+
+async def _fire_cron(uow: UnitOfWork, caps: Caps, live: Live, now: datetime) -> int:
+    """Fire each cron instant of the last day (after activation) not yet fired, for the
+    members of the first audience segment; the instant is the occurrence id."""
+    scene = live.spec.scene
+    assert isinstance(scene, ScheduleScene) and scene.cron is not None
+    started = live.campaign.activated_at
+    after = now - timedelta(days=1)
+    if started is not None and started > after:
+        after = started - timedelta(microseconds=1)
+    fired = 0
+    for instant in cron_instants(scene.cron, after, now):
+        event_id = f"cron:{instant.isoformat()}"
+        done = await uow.session.scalar(
+            select(
+                exists().where(
+                    DecisionRow.campaign_id == live.campaign.id,
+                    DecisionRow.trigger_event_id == event_id,
+                )
+            )
+        )
+        if done:
+            continue
+        members = await uow.session.scalars(
+            select(SegmentMembershipRow.client_id).where(
+                SegmentMembershipRow.segment_id == live.spec.audience.segments[0]
+            )
+        )
+        context = {"occasion": instant.isoformat()}
+        pairs = [
+            (
+                live,
+                Occurrence(
+                    kind="schedule",
+                    event_id=event_id,
+                    client_id=client_id,
+                    occurred_at=instant,
+                    context=context,
+                ),
+            )
+            for client_id in list(members)
+        ]
+        await fire(uow, caps, pairs)
+        fired += len(pairs)
+    return fired
