@@ -18,7 +18,24 @@ class FallbackScript(Payload):
     script_version: str | None = Field(default=None, max_length=64)
 
 
-class OutreachRequestedPayload(Payload):
+class Evaluated(Payload):
+    """How analytics measures the decision: the campaign's goal and window, and the segment whose
+    entry (or exit) triggered it. Optional: events written before these fields decode as unknown."""
+
+    goal_event: str | None = Field(
+        default=None,
+        max_length=64,
+        description="The campaign's primary conversion event, e.g. trade.executed",
+    )
+    attribution_window_days: int | None = Field(
+        default=None, ge=1, le=365, description="A goal event counts within this many days"
+    )
+    segment_id: Identifier | None = Field(
+        default=None, description="The segment of a segment_entered / segment_exited scene"
+    )
+
+
+class OutreachRequestedPayload(Evaluated):
     """What to send to whom, on which channel, and why; the notifier renders and sends it."""
 
     idempotency_key: Identifier = Field(description="Same key, same outreach: sent at most once")
@@ -78,13 +95,23 @@ class OutreachRequested(Event):
     payload: OutreachRequestedPayload
 
 
-class OutreachHeldOutPayload(Payload):
-    """Which campaign held the client out as control."""
+class OutreachHeldOutPayload(Evaluated):
+    """Which campaign held the client out as control, and what it would have sent."""
 
     idempotency_key: Identifier
     campaign_id: Identifier
     campaign_name: str
     trigger_event_id: Identifier
+    channel: Channel | None = Field(
+        default=None, description="The campaign's first channel, the one it would have tried"
+    )
+    variant: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=32,
+        description="The A/B variant the client would have had on `channel`",
+    )
+    script_version: str | None = Field(default=None, max_length=64)
 
 
 class OutreachHeldOut(Event):
@@ -114,7 +141,7 @@ class OutreachHeldOut(Event):
     payload: OutreachHeldOutPayload
 
 
-class OutreachSuppressedPayload(Payload):
+class OutreachSuppressedPayload(Evaluated):
     """Which protection gate stopped an outreach, and why."""
 
     idempotency_key: Identifier

@@ -148,6 +148,11 @@ async def test_the_gate_offers_a_product_only_to_suitable_consenting_clients_and
         assert first.script_version and first.fallbacks[0].body.startswith("{client_id}您好")
         no_sms = seen["C5", "equity fund"].payload
         assert (no_sms.channel, no_sms.fallbacks) == ("email", [])
+        # analytics measures every decision by the campaign's goal and the segment that fired it
+        stopped_event = seen["C2", "equity fund"].payload
+        for payload in (first, stopped_event):
+            assert (payload.goal_event, payload.attribution_window_days) == ("product.purchased", 7)
+            assert payload.segment_id == "SEG-X"
 
         stopped = (
             await http.get(

@@ -149,7 +149,27 @@ def _envelope(row: DecisionRow, at: datetime) -> dict[str, Any]:
     }
 
 
-def suppress(uow: UnitOfWork, row: DecisionRow, name: str, stop: gate.Stop) -> None:
+def evaluated(spec: CampaignSpec) -> dict[str, Any]:
+    """The goal, window and triggering segment that analytics measures a decision by."""
+    return {
+        "goal_event": spec.goal.primary_event,
+        "attribution_window_days": spec.goal.attribution_window_days,
+        "segment_id": getattr(spec.scene, "segment_id", None),
+    }
+
+
+def would_have_sent(spec: CampaignSpec, campaign_id: str, client_id: str) -> dict[str, Any]:
+    """For a held-out client: the first channel and the variant it would have had there."""
+    channel = spec.touchpoint.channels[0]
+    variants = [v for v in spec.script.variants if v.channel == channel]
+    if not variants:
+        return {"channel": Channel(channel)}
+    chosen = variants[variant_index(campaign_id, client_id, [v.weight for v in variants])]
+    version = f"{chosen.script_id}@{chosen.version}"
+    return {"channel": Channel(channel), "variant": chosen.variant, "script_version": version}
+
+
+def suppress(uow: UnitOfWork, row: DecisionRow, spec: CampaignSpec, stop: gate.Stop) -> None:
     """A gate stopped it: record why and tell analytics."""
     now = uow.clock.now()
     row.decision, row.gate, row.reason = "suppressed", stop.gate, stop.reason[:200]
@@ -161,10 +181,11 @@ def suppress(uow: UnitOfWork, row: DecisionRow, name: str, stop: gate.Stop) -> N
             payload=OutreachSuppressedPayload(
                 idempotency_key=row.idempotency_key,
                 campaign_id=row.campaign_id,
-                campaign_name=name,
+                campaign_name=spec.name,
                 trigger_event_id=row.trigger_event_id,
                 gate=stop.gate,
                 reason=stop.reason[:300],
+                **evaluated(spec),
             ),
         ),
     )
@@ -214,7 +235,7 @@ async def _gate(uow: UnitOfWork, live: Live, occurrence: Occurrence, row: Decisi
     portrait = await portrait_of(uow, client_id)
     stop = first_stop(spec, await item_of(uow, spec), portrait, now)
     if stop is not None:
-        suppress(uow, row, spec.name, stop)
+        suppress(uow, row, spec, stop)
         return
     if in_holdout(live.campaign.id, client_id, spec.evaluation.holdout_percent):
         row.decision, row.reason = "held_out", "control group"
@@ -228,6 +249,8 @@ async def _gate(uow: UnitOfWork, live: Live, occurrence: Occurrence, row: Decisi
                     campaign_id=live.campaign.id,
                     campaign_name=spec.name,
                     trigger_event_id=occurrence.event_id,
+                    **evaluated(spec),
+                    **would_have_sent(spec, live.campaign.id, client_id),
                 ),
             ),
         )
@@ -285,7 +308,7 @@ async def _release(
     assert campaign is not None and version is not None
     spec = CampaignSpec.model_validate(version.spec)
     if campaign.status == "ended":
-        suppress(uow, row, spec.name, gate.Stop("campaign_ended", "the campaign ended first"))
+        suppress(uow, row, spec, gate.Stop("campaign_ended", "the campaign ended first"))
         return
     if campaign.status != "active":
         return  # paused: waits for the campaign to resume
@@ -337,7 +360,7 @@ async def _release(
         winner = winners.get(row.client_id)
         if winner is not None and stop.gate.startswith("cap_"):
             stop = gate.Stop("arbitration", f"{stop.reason}; taken by {winner}")
-        suppress(uow, row, spec.name, stop)
+        suppress(uow, row, spec, stop)
         return
     later = open_channels[open_channels.index(chosen) + 1 :]
     await _request(uow, row, spec, chosen, later, portrait)
@@ -416,6 +439,7 @@ async def _request(
                 variables=variables,
                 script_version=f"{words.script_id}@{words.version}",
                 fallbacks=fallbacks[:5],
+                **evaluated(spec),
             ),
         ),
     )
