@@ -21,11 +21,34 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 app.kubernetes.io/part-of: reach
 {{- end -}}
 
+{{/* Selector labels of every pod of the release. */}}
+{{- define "reach.selector" -}}
+app.kubernetes.io/name: {{ include "reach.name" . }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+{{- end -}}
+
 {{/* Selector labels of one service's pods: (dict "root" $ "service" NAME). */}}
 {{- define "reach.serviceSelector" -}}
-app.kubernetes.io/name: {{ include "reach.name" .root }}
-app.kubernetes.io/instance: {{ .root.Release.Name }}
+{{ include "reach.selector" .root }}
 app.kubernetes.io/component: {{ .service }}
+{{- end -}}
+
+{{/* Selector labels of one service's pods of one role: (dict "root" $ "service" NAME "role" ROLE). */}}
+{{- define "reach.roleSelector" -}}
+{{ include "reach.serviceSelector" . }}
+reach.io/role: {{ .role }}
+{{- end -}}
+
+{{- define "reach.workloadName" -}}
+{{- printf "%s-%s-%s" (include "reach.fullname" .root) .service .role -}}
+{{- end -}}
+
+{{- define "reach.serviceAccountName" -}}
+{{- if .Values.serviceAccount.create -}}
+{{- .Values.serviceAccount.name | default (include "reach.fullname" .) -}}
+{{- else -}}
+{{- .Values.serviceAccount.name | default "default" -}}
+{{- end -}}
 {{- end -}}
 
 {{- define "reach.image" -}}
@@ -34,13 +57,26 @@ app.kubernetes.io/component: {{ .service }}
 
 {{/* Container env of one service: (dict "root" $ "service" NAME "spec" SERVICE-VALUES). */}}
 {{- define "reach.env" -}}
-{{- range $key, $value := .root.Values.env }}
+{{- $values := .root.Values }}
+{{- range $key, $value := $values.env }}
 - name: {{ $key }}
   value: {{ $value | toString | quote }}
 {{- end }}
 {{- range $key, $value := .spec.env }}
 - name: {{ $key }}
   value: {{ $value | toString | quote }}
+{{- end }}
+- name: KAFKA_BOOTSTRAP_SERVERS
+  value: {{ $values.kafka.bootstrapServers | quote }}
+- name: KAFKA_PARTITIONS
+  value: {{ $values.kafka.partitions | toString | quote }}
+{{- with $values.kafka.topicPrefix }}
+- name: KAFKA_TOPIC_PREFIX
+  value: {{ . | quote }}
+{{- end }}
+{{- with $values.otel.endpoint }}
+- name: OTEL_EXPORTER_OTLP_ENDPOINT
+  value: {{ . | quote }}
 {{- end }}
 - name: HTTP_HOST
   value: "0.0.0.0"
@@ -51,8 +87,15 @@ app.kubernetes.io/component: {{ .service }}
 - name: DATABASE_URL
   valueFrom:
     secretKeyRef:
-      name: {{ .root.Values.database.secretName }}
+      name: {{ $values.database.secretName }}
       key: {{ .service }}
+{{- range .spec.secretEnv }}
+- name: {{ . }}
+  valueFrom:
+    secretKeyRef:
+      name: {{ $values.providers.secretName }}
+      key: {{ . }}
+{{- end }}
 {{- end -}}
 
 {{/* Pod-level settings shared by Deployments and migrate Jobs. */}}
@@ -82,9 +125,11 @@ affinity:
 {{- define "reach.volumes" -}}
 volumes:
   - name: tmp
-    emptyDir: {}
+    emptyDir:
+      sizeLimit: 256Mi
   - name: data
-    emptyDir: {}
+    emptyDir:
+      sizeLimit: 256Mi
 {{- end -}}
 
 {{- define "reach.volumeMounts" -}}
@@ -93,4 +138,14 @@ volumeMounts:
     mountPath: /tmp
   - name: data
     mountPath: /data
+{{- end -}}
+
+{{/* The largest replica count a role may reach: its HPA's maximum, or its replicas. */}}
+{{- define "reach.maxReplicas" -}}
+{{- $autoscaling := .autoscaling | default dict -}}
+{{- if $autoscaling.enabled -}}
+{{- $autoscaling.maxReplicas -}}
+{{- else -}}
+{{- hasKey . "replicas" | ternary .replicas 1 -}}
+{{- end -}}
 {{- end -}}
