@@ -6,6 +6,7 @@ from pathlib import Path
 
 from reach_runtime.service import ServiceDefinition
 
+from reach_analytics.api.dashboard import router as dashboard_router
 from reach_analytics.api.routes import router
 from reach_analytics.db.tables import metadata
 from reach_analytics.handlers.events import SUBSCRIPTIONS
@@ -20,5 +21,5 @@ def bootstrap(settings: AnalyticsSettings | None = None) -> ServiceDefinition:
         metadata=metadata,
         migrations=Path(__file__).parent / "db" / "versions",
         subscriptions=SUBSCRIPTIONS,
-        routers=[router],
+        routers=[router, dashboard_router],
     )

@@ -1,0 +1,448 @@
+"""The analytics dashboard in headless Chromium: the KPIs of the data the service consumed from
+Kafka, and its charts drawn by the bundled Chart.js; with no data, a page that says so.
+
+The browser is Debian's `chromium` (infra/browser/chromium.sh installs it when missing), driven
+over the Chrome DevTools Protocol on a pipe (`--remote-debugging-pipe`): no driver binary and
+no Python package beyond the standard library. The analytics service runs as a process
+(`python -m reach_analytics all`), fed through its real consumers.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import queue
+import shutil
+import subprocess
+import threading
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from reach_contracts import (
+    DeliveryReceipted,
+    DeliveryReceiptedPayload,
+    DeliverySent,
+    DeliverySentPayload,
+    DeliverySuppressed,
+    DeliverySuppressedPayload,
+    Event,
+    OutreachHeldOut,
+    OutreachHeldOutPayload,
+    OutreachRequested,
+    OutreachRequestedPayload,
+)
+from reach_runtime.stack import Broker, Stack
+from reach_runtime.testing import eventually
+from reach_sim import builders as make
+
+pytestmark = [pytest.mark.kafka, pytest.mark.system]
+
+ROOT = Path(__file__).resolve().parents[1]
+SCREENSHOT_COPY = os.environ.get("DASHBOARD_SCREENSHOT")  # e.g. docs/img/dashboard.png
+PANELS = ("overview", "funnel", "uplift", "daily")
+
+
+# --- the browser --------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def chromium_binary() -> str:
+    """Debian's chromium, installed by the project's script the first time it is missing."""
+    started = time.monotonic()
+    found = subprocess.run(
+        [str(ROOT / "infra" / "browser" / "chromium.sh")],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert found.returncode == 0, f"no Chromium: {found.stderr}"
+    print(f"chromium ready in {time.monotonic() - started:.1f}s: {found.stdout.strip()}")
+    return found.stdout.strip().splitlines()[-1]
+
+
+class Chromium:
+    """A headless Chromium driven over the DevTools Protocol through two pipes (fd 3 in, fd 4
+    out, NUL-separated JSON), one page attached as a flat session."""
+
+    def __init__(self, binary: str, profile: Path, *, width: int = 1280, height: int = 1700):
+        to_browser_r, to_browser_w = os.pipe()
+        from_browser_r, from_browser_w = os.pipe()
+        args = [
+            "--headless",
+            "--no-sandbox",  # root on the test machines
+            "--disable-gpu",
+            "--disable-dev-shm-usage",
+            "--disable-quic",
+            "--no-first-run",
+            # offline machines: no background calls to Google's hosts
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--hide-scrollbars",
+            "--remote-debugging-pipe",
+            f"--user-data-dir={profile}",
+            f"--window-size={width},{height}",
+            "about:blank",
+        ]
+        script = (
+            f'exec "$0" "$@" 3<&{to_browser_r} 4>&{from_browser_w} '
+            f"{to_browser_r}<&- {from_browser_w}>&-"
+        )
+        self.log = (profile.parent / "chromium.log").open("wb")
+        self.process = subprocess.Popen(
+            ["bash", "-c", script, binary, *args],
+            pass_fds=(to_browser_r, from_browser_w),
+            stdout=self.log,
+            stderr=self.log,
+        )
+        os.close(to_browser_r)
+        os.close(from_browser_w)
+        self._out = os.fdopen(to_browser_w, "wb", buffering=0)
+        self._in = os.fdopen(from_browser_r, "rb", buffering=0)
+        self._messages: queue.Queue[dict[str, Any]] = queue.Queue()
+        self.events: list[dict[str, Any]] = []
+        self._next_id = 0
+        threading.Thread(target=self._read, daemon=True).start()
+        self.width, self.height = width, height
+        target = self.call("Target.createTarget", url="about:blank")["targetId"]
+        self.session = self.call("Target.attachToTarget", targetId=target, flatten=True)[
+            "sessionId"
+        ]
+        self.page("Emulation.setDeviceMetricsOverride", width=width, height=height,
+                  deviceScaleFactor=1, mobile=False)  # fmt: skip
+        self.page("Runtime.enable")
+        self.page("Page.enable")
+
+    def _read(self) -> None:
+        buffer = b""
+        while chunk := self._in.read(65536):
+            buffer += chunk
+            *messages, buffer = buffer.split(b"\0")
+            for message in messages:
+                self._messages.put(json.loads(message))
+
+    def call(self, method: str, *, session: str | None = None, **params: Any) -> dict[str, Any]:
+        """Send one command and wait for its answer; events that arrive meanwhile are kept."""
+        self._next_id += 1
+        command: dict[str, Any] = {"id": self._next_id, "method": method, "params": params}
+        if session:
+            command["sessionId"] = session
+        self._out.write(json.dumps(command).encode() + b"\0")
+        deadline = time.monotonic() + 30
+        while True:
+            message = self._messages.get(timeout=max(0.1, deadline - time.monotonic()))
+            if message.get("id") == self._next_id:
+                if "error" in message:
+                    raise RuntimeError(f"{method}: {message['error']}")
+                return message.get("result", {})
+            self.events.append(message)
+
+    def page(self, method: str, **params: Any) -> dict[str, Any]:
+        return self.call(method, session=self.session, **params)
+
+    def evaluate(self, expression: str) -> Any:
+        result = self.page(
+            "Runtime.evaluate", expression=expression, returnByValue=True, awaitPromise=True
+        )
+        if "exceptionDetails" in result:
+            raise RuntimeError(f"page script failed: {result['exceptionDetails']}")
+        return result["result"].get("value")
+
+    def open(self, url: str, *, ready: str, timeout_s: float = 30) -> None:
+        """Navigate and wait until the page's `ready` expression is true."""
+        self.page("Page.navigate", url=url)
+        deadline = time.monotonic() + timeout_s
+        while not self.evaluate(ready):
+            assert time.monotonic() < deadline, f"{url} never became ready ({ready})"
+            time.sleep(0.1)
+
+    def screenshot(self, path: Path) -> Path:
+        """The whole page as a PNG."""
+        full = self.evaluate("document.documentElement.scrollHeight")
+        self.page("Emulation.setDeviceMetricsOverride", width=self.width,
+                  height=max(self.height, int(full)), deviceScaleFactor=1, mobile=False)  # fmt: skip
+        path.write_bytes(base64.b64decode(self.page("Page.captureScreenshot")["data"]))
+        return path
+
+    def exceptions(self) -> list[str]:
+        return [
+            e["params"]["exceptionDetails"].get("text", "")
+            + str(e["params"]["exceptionDetails"].get("exception", {}).get("description", ""))
+            for e in self.events
+            if e.get("method") == "Runtime.exceptionThrown"
+        ]
+
+    def close(self) -> None:
+        try:
+            self.call("Browser.close")
+        except Exception:  # the browser may already be gone
+            pass
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+        self._out.close()
+        self.log.close()
+
+
+@pytest.fixture
+def browser(chromium_binary: str, tmp_path: Path):
+    profile = tmp_path / "chromium-profile"
+    profile.mkdir()
+    started = time.monotonic()
+    chromium = Chromium(chromium_binary, profile)
+    print(f"chromium started in {time.monotonic() - started:.1f}s")
+    try:
+        yield chromium
+    finally:
+        chromium.close()
+
+
+# What the page reports back: KPIs, table rows, and for each chart whether Chart.js made it and
+# how many of its pixels are painted in the data colours (blues), not just axes and labels.
+PAGE_STATE = """(() => {
+  const chart = (panel) => {
+    const canvas = document.getElementById(panel + '-chart');
+    const instance = Chart.getChart(canvas);
+    const visible = canvas.offsetParent !== null;
+    let painted = 0, blue = 0;
+    if (visible && canvas.width && canvas.height) {
+      const d = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
+      for (let i = 0; i < d.length; i += 4) {
+        if (d[i + 3] === 0) continue;
+        painted++;
+        if (d[i + 2] > d[i] + 60 && d[i + 2] > d[i + 1] + 30) blue++;
+      }
+    }
+    const note = document.getElementById(panel + '-empty');
+    return {
+      drawn: Boolean(instance) && visible,
+      labels: instance ? instance.data.labels.map(String) : [],
+      values: instance ? instance.data.datasets.map(ds => ds.data) : [],
+      painted, blue,
+      empty: note.hidden ? null : note.textContent.trim(),
+    };
+  };
+  return {
+    kpis: Object.fromEntries([...document.querySelectorAll('[data-kpi]')]
+      .map(e => [e.dataset.kpi, e.querySelector('.value').textContent])),
+    rows: [...document.querySelectorAll('#campaigns tbody tr')]
+      .map(r => [...r.children].map(td => td.textContent)),
+    campaignsEmpty: document.getElementById('campaigns-empty').hidden ? null
+      : document.getElementById('campaigns-empty').textContent.trim(),
+    selected: document.getElementById('selected-title').textContent,
+    charts: Object.fromEntries(PANELS.map(p => [p, chart(p)])),
+    errors: window.reachDashboard.errors,
+  };
+})()""".replace("PANELS", json.dumps(PANELS))
+READY = "document.documentElement?.dataset.state === 'ready'"
+
+
+# --- the data -----------------------------------------------------------------------------
+
+DAY = timedelta(days=1)
+
+
+def campaign_events(
+    campaign_id: str, name: str, *, start: datetime, treated: int, held: int, sent_converted: int,
+    held_converted: int, suppressed: int,
+) -> tuple[list[Event], list[Event], list[Event]]:  # fmt: skip
+    """Outreach (requested over three days, held out), its delivery outcomes and receipts, and
+    the trades that convert the first clients of each group within the window."""
+    outreach: list[Event] = []
+    deliveries: list[Event] = []
+    trades: list[Event] = []
+    for n in range(treated):
+        key, client, at = f"{campaign_id}-T{n}", f"{campaign_id}C{n:03d}", start + (n % 3) * DAY
+        outreach.append(
+            OutreachRequested(
+                event_id=f"req-{key}", occurred_at=at, client_id=client,
+                payload=OutreachRequestedPayload(
+                    idempotency_key=key, campaign_id=campaign_id, campaign_name=name,
+                    channel="sms", purpose="service", body="Hello {client_id}",
+                    trigger_event_id=f"trg-{key}", goal_event="trade.executed",
+                    attribution_window_days=7,
+                ),
+            )
+        )  # fmt: skip
+        if n < suppressed:
+            deliveries.append(
+                DeliverySuppressed(
+                    event_id=f"sup-{key}", occurred_at=at + timedelta(seconds=1), client_id=client,
+                    payload=DeliverySuppressedPayload(
+                        idempotency_key=key, campaign_id=campaign_id, channel="sms",
+                        reason="no sms consent",
+                    ),
+                )
+            )  # fmt: skip
+            continue
+        deliveries.append(
+            DeliverySent(
+                event_id=f"sent-{key}", occurred_at=at + timedelta(seconds=1), client_id=client,
+                payload=DeliverySentPayload(
+                    idempotency_key=key, campaign_id=campaign_id, channel="sms",
+                    provider_message_id=f"p-{key}", attempt=1,
+                ),
+            )
+        )  # fmt: skip
+        deliveries.append(
+            DeliveryReceipted(
+                event_id=f"rcp-{key}", occurred_at=at + timedelta(minutes=2), client_id=client,
+                payload=DeliveryReceiptedPayload(
+                    idempotency_key=key, campaign_id=campaign_id, channel="sms",
+                    provider_message_id=f"p-{key}", status="delivered",
+                ),
+            )
+        )  # fmt: skip
+        if n - suppressed < sent_converted:
+            trades.append(make.trade(client, at + timedelta(hours=5), event_id=f"trade-{key}"))
+    for n in range(held):
+        key, client, at = f"{campaign_id}-H{n}", f"{campaign_id}H{n:03d}", start + (n % 3) * DAY
+        outreach.append(
+            OutreachHeldOut(
+                event_id=f"held-{key}", occurred_at=at, client_id=client,
+                payload=OutreachHeldOutPayload(
+                    idempotency_key=key, campaign_id=campaign_id, campaign_name=name,
+                    trigger_event_id=f"trg-{key}", goal_event="trade.executed",
+                    attribution_window_days=7,
+                ),
+            )
+        )  # fmt: skip
+        if n < held_converted:
+            trades.append(make.trade(client, at + timedelta(hours=6), event_id=f"trade-{key}"))
+    return outreach, deliveries, trades
+
+
+async def start_analytics(broker: Broker, tmp_path: Path) -> Stack:
+    stack = Stack(
+        kafka_bootstrap=broker.bootstrap,
+        database_urls={"analytics": f"sqlite+aiosqlite:///{tmp_path / 'analytics.db'}"},
+        log_dir=tmp_path / "logs",
+        env={"KAFKA_TOPIC_PREFIX": broker.prefix, "LOG_LEVEL": "WARNING"},
+    )
+    stack.start("analytics")
+    try:
+        await stack.wait_ready()
+    except BaseException:
+        stack.stop()
+        raise
+    return stack
+
+
+# --- the tests ----------------------------------------------------------------------------
+
+
+async def test_the_dashboard_shows_the_kpis_and_draws_the_charts_of_the_consumed_results(
+    broker: Broker, browser: Chromium, tmp_path: Path
+) -> None:
+    start = (datetime.now(UTC) - 4 * DAY).replace(hour=2, minute=0, second=0, microsecond=0)
+    thanks = campaign_events("CMPTHANKS", "首笔交易感谢", start=start, treated=40, held=10,
+                             sent_converted=16, held_converted=1, suppressed=2)  # fmt: skip
+    care = campaign_events("CMPCARE", "Loss care", start=start, treated=20, held=5,
+                           sent_converted=3, held_converted=1, suppressed=0)  # fmt: skip
+    await broker.publish("reach.outreach.v1", *thanks[0], *care[0])
+    await broker.publish("reach.deliveries.v1", *thanks[1], *care[1])
+    await broker.publish("trading.trades.v1", *thanks[2], *care[2])
+
+    stack = await start_analytics(broker, tmp_path)
+    try:
+        url = stack.url("analytics")
+        async with httpx.AsyncClient(base_url=url, timeout=10) as http:
+
+            async def consumed() -> list[dict] | None:
+                results = (await http.get("/campaigns")).json()
+                done = {r["campaign_id"]: r for r in results}
+                whole = (
+                    len(done) == 2
+                    and done["CMPTHANKS"]["treated"]["converted"] == 16
+                    and done["CMPTHANKS"]["holdout"]["converted"] == 1
+                    and done["CMPCARE"]["treated"]["converted"] == 3
+                    and sum(done["CMPTHANKS"]["receipts"].values()) == 38
+                )
+                return results if whole else None
+
+            results = await eventually(consumed, timeout_s=60)
+            assert results, (
+                f"analytics never consumed the events: {(await http.get('/campaigns')).text}"
+            )
+            # what the page's other panels have to show, from whichever endpoints exist yet
+            served = {
+                panel: (await http.get(path)).status_code
+                for panel, path in {
+                    "funnel": "/campaigns/CMPTHANKS/funnel",
+                    "uplift": "/campaigns/CMPTHANKS/uplift?by=variant",
+                    "daily": "/campaigns/CMPTHANKS/daily",
+                }.items()
+            }
+            page = await http.get("/dashboard")
+            assert page.status_code == 200 and "text/html" in page.headers["content-type"]
+            library = await http.get("/dashboard/static/vendor/chart-4.6.1.umd.min.js")
+            assert library.status_code == 200 and "Chart.js v4.6.1" in library.text[:200]
+            assert (await http.get("/dashboard/static/../bootstrap.py")).status_code == 404
+
+        started = time.monotonic()
+        browser.open(f"{url}/dashboard", ready=READY)
+        state = browser.evaluate(PAGE_STATE)
+        shot = browser.screenshot(tmp_path / "dashboard.png")
+        print(f"page loaded and checked in {time.monotonic() - started:.1f}s; screenshot {shot}")
+        if SCREENSHOT_COPY:
+            shutil.copyfile(shot, ROOT / SCREENSHOT_COPY)
+    finally:
+        stack.stop()
+
+    assert state["errors"] == [] and browser.exceptions() == [], state["errors"]
+    # KPIs over both campaigns: 60 requested, 2 suppressed by the notifier, 15 held out
+    assert state["kpis"]["campaigns"] == "2"
+    assert state["kpis"]["requested"] == "60"
+    assert state["kpis"]["sent"] == "58"
+    assert state["kpis"]["suppressed"] == "2"
+    assert state["kpis"]["held_out"] == "15"
+    # rates and uplift as the API computes them (who counts as treated is analytics' rule)
+    treated = [sum(r["treated"][k] for r in results) for k in ("converted", "clients")]
+    holdout = [sum(r["holdout"][k] for r in results) for k in ("converted", "clients")]
+    assert state["kpis"]["treated_rate"] == f"{100 * treated[0] / treated[1]:.1f}%"
+    assert state["kpis"]["holdout_rate"] == f"{100 * holdout[0] / holdout[1]:.1f}%"
+    rows = {row[0]: row for row in state["rows"]}
+    assert set(rows) == {"首笔交易感谢", "Loss care"}
+    assert rows["首笔交易感谢"][1:7] == ["40", "38", "38", "2", "10", "16/38 = 42.1%"]
+    assert rows["首笔交易感谢"][7] == "1/10 = 10.0%"
+    thanks_uplift = next(r["uplift"] for r in results if r["campaign_id"] == "CMPTHANKS")
+    assert rows["首笔交易感谢"][8].startswith(f"+{100 * thanks_uplift:.1f} pp")
+    # the campaign that reached most clients is the one shown in detail
+    assert state["selected"].startswith("首笔交易感谢")
+
+    overview = state["charts"]["overview"]
+    assert overview["drawn"] and overview["empty"] is None
+    assert sorted(overview["labels"]) == sorted(["首笔交易感谢", "Loss care"])
+    uplifts = {r["campaign_name"]: r["uplift"] for r in results}
+    assert overview["values"][1] == [uplifts[label] for label in overview["labels"]]
+    assert overview["blue"] > 50, overview  # the estimates are painted, not only the axes
+    for panel, status in served.items():
+        chart = state["charts"][panel]
+        if status == 200:
+            assert chart["drawn"] and chart["empty"] is None and chart["blue"] > 50, (panel, chart)
+        else:  # the endpoint is not there: the panel says so instead of breaking
+            assert not chart["drawn"] and "does not serve" in chart["empty"], (panel, chart)
+    assert shot.stat().st_size > 20_000
+
+
+async def test_the_dashboard_says_there_is_no_data_yet_when_nothing_was_consumed(
+    broker: Broker, browser: Chromium, tmp_path: Path
+) -> None:
+    stack = await start_analytics(broker, tmp_path)
+    try:
+        browser.open(f"{stack.url('analytics')}/dashboard", ready=READY)
+        state = browser.evaluate(PAGE_STATE)
+    finally:
+        stack.stop()
+    assert state["errors"] == [] and browser.exceptions() == []
+    assert state["kpis"]["campaigns"] == "0" and state["kpis"]["sent"] == "0"
+    assert state["rows"] == [] and "No campaign has results yet" in state["campaignsEmpty"]
+    for panel in PANELS:
+        assert not state["charts"][panel]["drawn"] and state["charts"][panel]["empty"], panel
