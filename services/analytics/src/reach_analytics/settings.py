@@ -9,7 +9,15 @@ from reach_runtime.settings import ServiceSettings
 class AnalyticsSettings(ServiceSettings):
     service_name: str = "analytics"
     http_port: int = 8105
-    attribution_window_days: float = Field(default=7.0, gt=0, le=365)
+    attribution_window_days: float = Field(
+        default=7.0, gt=0, le=365, description="for decisions whose event names no window"
+    )
+    default_goal_event: str = Field(
+        default="trade.executed",
+        min_length=1,
+        max_length=64,
+        description="for decisions whose event names no goal (events before goal_event existed)",
+    )
 
     @property
     def attribution_window(self) -> timedelta:
