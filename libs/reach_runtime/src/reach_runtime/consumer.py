@@ -1,4 +1,4 @@
-"""The batch consumer: handle a partition's batch in one transaction, then commit its offsets."""
+"""The batch consumer: handle a poll's records in one transaction, then commit their offsets."""
 
 from __future__ import annotations
 
@@ -100,6 +100,7 @@ class BatchConsumer:
             enable_auto_commit=False,
             auto_offset_reset="earliest",
             max_poll_records=self._settings.consumer_max_records,
+            fetch_max_wait_ms=self._settings.consumer_fetch_max_wait_ms,
             isolation_level="read_committed",
         )
         await consumer.start()
@@ -109,18 +110,26 @@ class BatchConsumer:
                 batches = await consumer.getmany(
                     timeout_ms=500, max_records=self._settings.consumer_max_records
                 )
-                for tp, records in batches.items():
-                    await self.handle_batch(tp, records)
-                    await consumer.commit({tp: records[-1].offset + 1})
+                if batches:
+                    await self.handle_batch(batches)
+                    await consumer.commit({tp: rs[-1].offset + 1 for tp, rs in batches.items()})
                 await self._record_lag(consumer)
         finally:
             self.ready.clear()
             await consumer.stop()
 
-    async def handle_batch(self, tp: TopicPartition, records: list[ConsumerRecord]) -> None:
-        logical = self._logical[tp.topic]
-        metrics.consumed.labels(self._service, logical).inc(len(records))
-        items = [i for i in (self._decode(logical, r) for r in records) if i is not None]
+    async def handle_batch(self, batches: Mapping[TopicPartition, list[ConsumerRecord]]) -> None:
+        """One poll's records, from every partition it returned, in one transaction.
+
+        One transaction per poll rather than per partition: a change does not wait behind the
+        commits of the other partitions' batches, and a poll costs one commit however many
+        partitions it spans. Order within each partition is kept; across partitions there is none
+        to keep (a client's events share a partition)."""
+        items = []
+        for tp, records in batches.items():
+            logical = self._logical[tp.topic]
+            metrics.consumed.labels(self._service, logical).inc(len(records))
+            items += [i for i in (self._decode(logical, r) for r in records) if i is not None]
         started = time.perf_counter()
         attempt = 0
         while True:

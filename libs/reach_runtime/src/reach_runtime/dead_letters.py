@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from reach_contracts import DEAD_LETTER_TOPIC
@@ -12,6 +13,17 @@ from reach_runtime.errors import Conflict, NotFound
 from reach_runtime.uow import UnitOfWork
 
 MAX_REASON = 2000
+_PHONE = re.compile(rb"(?<!\d)(\+?86)?(1[3-9]\d)\d{4}(\d{4})(?!\d)")
+_EMAIL = re.compile(rb"([A-Za-z0-9._%+-])[A-Za-z0-9._%+-]*@([A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+)")
+_OPENID = re.compile(rb'("(?:wechat_openid|openid|touser)"\s*:\s*")([^"]{0,3})[^"]*"')
+
+
+def mask_contacts(value: bytes) -> bytes:
+    """The message with phone numbers, e-mail addresses and WeChat openids masked
+    (13812345678 -> 138****5678, li.na@example.com -> l***@example.com)."""
+    value = _PHONE.sub(rb"\1\2****\3", value)
+    value = _EMAIL.sub(rb"\1***@\2", value)
+    return _OPENID.sub(rb'\1\2***"', value)
 
 
 @dataclass(frozen=True)
@@ -28,7 +40,10 @@ class SourceMessage:
 async def park(
     uow: UnitOfWork, *, consumer_group: str, message: SourceMessage, reason: str
 ) -> None:
-    """Record a dead letter and queue it for the dead-letter topic, in the caller's transaction."""
+    """Record a dead letter and queue it for the dead-letter topic, in the caller's transaction.
+
+    The table keeps the message as it came (replay sends it back; the API never shows it); the
+    topic, which anyone may read, gets it with contact details masked (QUALITY.md)."""
     reason = reason[:MAX_REASON]
     await uow.session.execute(
         insert(dead_letters).values(
@@ -45,7 +60,7 @@ async def park(
     uow.emit_raw(
         DEAD_LETTER_TOPIC,
         key=message.key,
-        value=message.value,
+        value=mask_contacts(message.value),
         headers=[
             ("reach-dlq-reason", reason),
             ("reach-dlq-source-topic", message.topic),

@@ -29,7 +29,9 @@ handler_seconds = Histogram(
     buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5),
 )
 batch_seconds = Histogram(
-    "reach_batch_seconds", "Time to handle and commit one partition batch", ["service"]
+    "reach_batch_seconds",
+    "Time to handle and commit one poll's batch (every partition it returned)",
+    ["service"],
 )
 relayed = Counter("reach_outbox_relayed", "Outbox rows published to Kafka", ["service", "topic"])
 outbox_pending = Gauge("reach_outbox_pending", "Outbox rows not yet published", ["service"])

@@ -50,12 +50,16 @@ async def replay(runtime: Runtime, *, progress: bool = True) -> int:
                 batches = await reader.getmany(
                     timeout_ms=500, max_records=settings.consumer_max_records
                 )
-                for tp, records in batches.items():
-                    records = [r for r in records if r.offset < ends[tp]]
-                    if records:
-                        await handler.handle_batch(tp, records)
-                        done += len(records)
-                        bar.update(len(records))
+                batches = {
+                    tp: kept
+                    for tp, records in batches.items()
+                    if (kept := [r for r in records if r.offset < ends[tp]])
+                }
+                if batches:
+                    await handler.handle_batch(batches)
+                    count = sum(len(records) for records in batches.values())
+                    done += count
+                    bar.update(count)
     finally:
         await reader.stop()
     async with runtime.uows() as uow:

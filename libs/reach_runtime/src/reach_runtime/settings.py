@@ -49,6 +49,12 @@ class ServiceSettings(BaseSettings):
     )
     consumer_max_records: int = Field(default=500, ge=1, le=10_000)
     consumer_poison_retries: int = Field(default=3, ge=1, le=20)
+    consumer_fetch_max_wait_ms: int = Field(
+        default=500,
+        ge=1,
+        le=10_000,
+        description="how long the broker may hold a fetch waiting for data (Kafka fetch.max.wait.ms)",
+    )
     relay_batch_size: int = Field(default=500, ge=1, le=10_000)
     relay_poll_interval_ms: int = Field(default=200, ge=10, le=60_000)
 
