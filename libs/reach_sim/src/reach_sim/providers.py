@@ -32,6 +32,9 @@ class _Collect:
         self._sink = sink
 
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+        if self._sink.refusing:  # an injected outage: the message is answered, not kept
+            self._sink.refused += 1
+            return self._sink.refusing
         mail: EmailMessage = message_from_bytes(envelope.content, policy=policy.default)  # type: ignore[assignment]
         body = mail.get_body(("plain",))
         self._sink.add(
@@ -46,11 +49,16 @@ class _Collect:
 
 
 class SmtpSink:
-    """A real SMTP server on 127.0.0.1 that keeps every message it accepts."""
+    """A real SMTP server on 127.0.0.1 that keeps every message it accepts.
+
+    Set `refusing` to an SMTP reply (say "451 4.3.0 try again later") to answer every message
+    with it instead, as a mail server in trouble does; `refused` counts those answers."""
 
     def __init__(self, port: int = 0) -> None:
         self._lock = threading.Lock()
         self._mail: list[ReceivedMail] = []
+        self.refusing: str | None = None
+        self.refused = 0
         self._controller = Controller(
             _Collect(self), hostname="127.0.0.1", port=port or _free_port()
         )
