@@ -112,6 +112,11 @@ class Portrait(Payload):
     responsive_channels: list[str] = Field(default_factory=list)
     products_bought: int = Field(default=0, ge=0)
     product_amount_total: Money = Decimal(0)
+    products_redeemed: int = Field(default=0, ge=0)
+    product_amount_redeemed: Money = Decimal(0)
+    product_net_amount: SignedMoney = Field(
+        default=Decimal(0), description="Purchases minus redemptions seen by Reach"
+    )
     # engagement and the conversion path
     wechat_followed_at: AwareDatetime | None = None
     app_registered_at: AwareDatetime | None = None

@@ -513,6 +513,18 @@ def test_preferences_come_from_logins_trades_purchases_content_and_replies() -> 
     assert (p["products_bought"], p["product_amount_total"]) == (3, Decimal(90_000))
 
 
+def test_redemptions_are_counted_and_netted_against_purchases() -> None:
+    purchases = [
+        make.product_purchased(CID, at(1, 10), product_id=f"P{i}", amount="30000") for i in range(2)
+    ]
+    redeemed = make.product_redeemed(CID, at(2, 10), product_id="P0", amount="45000")
+    p = portrait([*purchases, redeemed], at(3))
+    assert (p["products_redeemed"], p["product_amount_redeemed"]) == (1, Decimal(45_000))
+    assert p["product_net_amount"] == Decimal(15_000)
+    assert p["products_bought"] == 2
+    assert p["preferred_instrument"] == "wealth_product"  # a redemption is not a preference
+
+
 def test_the_latest_consent_per_channel_and_purpose_wins_by_event_time() -> None:
     withdrawn = make.consent_changed(
         CID, at(5, 9), channel="sms", granted=False, source="sms_reply", event_id="z-1"

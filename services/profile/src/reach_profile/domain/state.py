@@ -81,6 +81,8 @@ class ClientState(BaseModel):
     net_inflow_total: Decimal = Decimal(0)
     products_bought: int = 0
     product_amount_total: Decimal = Decimal(0)
+    products_redeemed: int = 0
+    product_amount_redeemed: Decimal = Decimal(0)
     referrals: int = 0
     trades_by_instrument: dict[str, int] = Field(default_factory=dict)
     logins_by_channel: dict[str, int] = Field(default_factory=dict)
@@ -141,6 +143,7 @@ FOLDED_EVENT_TYPES = frozenset(
         "account.consent_changed",
         "account.closed",
         "product.purchased",
+        "product.redeemed",
         "wechat.followed",
         "app.registered",
         "content.viewed",
@@ -211,6 +214,9 @@ def fold(state: ClientState, event: Event, *, history_days: int) -> ClientState:
         state.products_bought += 1
         state.product_amount_total += p.amount
         _count(state.trades_by_instrument, "wealth_product")
+    elif kind == "product.redeemed":
+        state.products_redeemed += 1
+        state.product_amount_redeemed += p.amount
     elif kind == "wechat.followed":
         state.wechat_followed_at = _min(state.wechat_followed_at, at)
     elif kind == "app.registered":
