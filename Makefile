@@ -36,6 +36,9 @@ format: install
 contracts: install  ## regenerate JSON Schema and AsyncAPI from the pydantic models
 	$(RUN) reach-contracts
 
+deploy-check: install  ## the image, docker-compose.yml and the Helm chart (builds helm once into ~/.cache/reach)
+	$(RUN) pytest -q -p no:cacheprovider -m deploy tests/deploy
+
 kafka-up:  ## start the local single-node Kafka (KRaft) on 127.0.0.1:9092
 	infra/kafka/kafka.sh start
 
