@@ -43,7 +43,8 @@ from reach_sim import builders as make
 pytestmark = [pytest.mark.kafka, pytest.mark.system]
 
 ROOT = Path(__file__).resolve().parents[1]
-SCREENSHOT_COPY = os.environ.get("DASHBOARD_SCREENSHOT")  # e.g. docs/img/dashboard.png
+# DASHBOARD_SCREENSHOTS=docs/img copies the screenshots there (how the docs' pictures are made)
+SCREENSHOTS = os.environ.get("DASHBOARD_SCREENSHOTS")
 PANELS = ("overview", "funnel", "uplift", "daily")
 
 
@@ -391,8 +392,8 @@ async def test_the_dashboard_shows_the_kpis_and_draws_the_charts_of_the_consumed
         state = browser.evaluate(PAGE_STATE)
         shot = browser.screenshot(tmp_path / "dashboard.png")
         print(f"page loaded and checked in {time.monotonic() - started:.1f}s; screenshot {shot}")
-        if SCREENSHOT_COPY:
-            shutil.copyfile(shot, ROOT / SCREENSHOT_COPY)
+        if SCREENSHOTS:
+            shutil.copyfile(shot, ROOT / SCREENSHOTS / shot.name)
     finally:
         stack.stop()
 
@@ -446,3 +447,128 @@ async def test_the_dashboard_says_there_is_no_data_yet_when_nothing_was_consumed
     assert state["rows"] == [] and "No campaign has results yet" in state["campaignsEmpty"]
     for panel in PANELS:
         assert not state["charts"][panel]["drawn"] and state["charts"][panel]["empty"], panel
+
+
+# The panels against the documented shapes of the results API (issue 8), served by a stand-in
+# next to the real dashboard router: the page's side of the contract, whichever endpoints the
+# service serves today.
+CONTRACT = {
+    "/campaigns": [
+        {
+            "campaign_id": "CMP1", "campaign_name": "首笔交易感谢", "requested": 900,
+            "held_out": 100, "sent": 880, "failed": 5, "suppressed": 15,
+            "receipts": {"delivered": 860, "opened": 400, "clicked": 120},
+            "treated": {"clients": 880, "converted": 176, "rate": 0.2},
+            "holdout": {"clients": 100, "converted": 6, "rate": 0.06}, "uplift": 0.14,
+            "attribution_window_days": 14, "goal_event": "trade.executed",
+            "uplift_ci_low": 0.09, "uplift_ci_high": 0.19, "small_sample": False,
+            "converted_amount": "2112000.00",
+        },
+    ],
+    "/campaigns/CMP1/funnel": {
+        "campaign_id": "CMP1",
+        "stages": [{"stage": s, "count": n} for s, n in [
+            ("eligible", 1200), ("held_out", 100), ("suppressed", 200), ("requested", 900),
+            ("sent", 880), ("delivered", 860), ("opened", 400), ("clicked", 120),
+            ("converted", 176)]],
+        "stopped": [{"gate": "consent", "reason": "no sms consent", "count": 150},
+                    {"gate": "cap_client_day", "reason": "1 marketing touch today", "count": 50}],
+        "calls": {"reached": 0, "no_answer": 0, "declined": 0, "callback": 0},
+    },
+    "/campaigns/CMP1/daily": {
+        "campaign_id": "CMP1",
+        "days": [{"day": f"2026-11-{d:02d}", "requested": 300, "held_out": 33, "suppressed": 60,
+                  "sent": 290, "delivered": 285, "converted": 50 + d} for d in (20, 21, 22)],
+    },
+}  # fmt: skip
+
+
+def uplift_rows(by: str) -> dict:
+    keys = {"variant": ["A", "B"], "channel": ["inapp", "email"]}.get(by, ["all"])
+    return {
+        "campaign_id": "CMP1", "by": by, "goal_event": "trade.executed", "window_days": 14,
+        "rows": [
+            {"key": key, "treated": {"clients": 440, "converted": 80 + 16 * i, "rate": 0.18 + 0.04 * i},
+             "holdout": {"clients": 50, "converted": 3, "rate": 0.06},
+             "absolute_uplift": 0.12 + 0.04 * i, "relative_uplift": 2.0 + 0.7 * i,
+             "ci_low": 0.05 + 0.04 * i, "ci_high": 0.19 + 0.04 * i, "small_sample": i == 1}
+            for i, key in enumerate(keys)
+        ],
+    }  # fmt: skip
+
+
+def _constant(body: Any) -> Any:
+    def answer() -> Any:
+        return body
+
+    return answer
+
+
+@pytest.fixture
+def contract_server() -> Any:
+    """The dashboard router and a stand-in of the results API on a real port, in a thread."""
+    import uvicorn
+    from fastapi import FastAPI
+    from reach_analytics.api.dashboard import router
+    from reach_runtime.stack import free_port
+
+    app = FastAPI()
+    app.include_router(router)
+    asked: list[str] = []
+    for path, body in CONTRACT.items():
+        app.add_api_route(path, _constant(body), methods=["GET"])
+    app.add_api_route(
+        "/campaigns/CMP1/uplift",
+        lambda by="campaign": asked.append(by) or uplift_rows(by),
+        methods=["GET"],
+    )
+    server = uvicorn.Server(uvicorn.Config(app, port=free_port(), log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        assert time.monotonic() < deadline, "the stand-in server did not start"
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{server.config.port}", asked
+    server.should_exit = True
+    thread.join(timeout=10)
+
+
+def test_the_funnel_uplift_and_daily_panels_draw_the_documented_api_shapes(
+    contract_server: tuple[str, list[str]], browser: Chromium, tmp_path: Path
+) -> None:
+    url, asked = contract_server
+    browser.open(f"{url}/dashboard", ready=READY)
+    state = browser.evaluate(PAGE_STATE)
+    assert state["errors"] == [] and browser.exceptions() == [], state["errors"]
+    charts = state["charts"]
+    for panel in PANELS:
+        assert charts[panel]["drawn"] and charts[panel]["empty"] is None, panel
+        assert charts[panel]["blue"] > 50, (panel, charts[panel])
+    assert state["kpis"]["converted_amount"] == "2,112,000"
+    assert state["rows"][0][8] == "+14.0 pp [+9.0 pp, +19.0 pp]"
+    assert charts["overview"]["values"] == [[[0.09, 0.19]], [0.14]]  # CI bar and estimate
+    assert charts["funnel"]["labels"][:4] == ["eligible", "held out", "suppressed", "requested"]
+    assert charts["funnel"]["values"] == [[1200, 100, 200, 900, 880, 860, 400, 120, 176]]
+    assert charts["daily"]["labels"] == ["2026-11-20", "2026-11-21", "2026-11-22"]
+    assert charts["uplift"]["labels"] == ["A", "B (small sample)"]
+    assert charts["uplift"]["values"][0] == [[0.05, 0.19], [0.09, 0.23]]
+    stopped = browser.evaluate(
+        "[...document.querySelectorAll('#stopped tbody tr')].map(r => r.textContent)"
+    )
+    assert stopped == ["consentno sms consent150", "cap_client_day1 marketing touch today50"]
+
+    # another breakdown is fetched and drawn when the analyst picks it
+    browser.evaluate(
+        "(() => { const s = document.getElementById('uplift-by'); s.value = 'channel';"
+        " s.dispatchEvent(new Event('change')); })()"
+    )
+    deadline = time.monotonic() + 10
+    while browser.evaluate("Chart.getChart(document.getElementById('uplift-chart'))"
+                           ".data.labels.join(',')") != "inapp,email (small sample)":  # fmt: skip
+        assert time.monotonic() < deadline, "the channel breakdown was never drawn"
+        time.sleep(0.1)
+    assert asked == ["variant", "channel"]
+    shot = browser.screenshot(tmp_path / "dashboard-panels.png")
+    if SCREENSHOTS:
+        shutil.copyfile(shot, ROOT / SCREENSHOTS / shot.name)

@@ -1,4 +1,5 @@
-"""`make demo` keeps working: a small synthetic day through the running system, reported."""
+"""`make demo` keeps working: the ready-made library live on a small synthetic month through the
+running system, and a report that tells what was sent, held back, converted and planted."""
 
 from __future__ import annotations
 
@@ -34,6 +35,31 @@ def test_the_demo_streams_a_day_and_reports_sends_and_conversions(
     report = done.stdout
     assert "trading.trades.v1" in report
     assert "One portrait" in report and "lifecycle_stage" in report
+    # the ready-made library, put live through the maker-checker
+    assert "Loaded the ready-made library: 26 segments, 15 campaigns" in report, report[:3000]
+    assert "10 marketing and care approved by demo-approver" in report
+    decided = "\n".join(section(report, "What Reach decided"))
+    assert "首笔交易感谢" in decided and "entered segment first-trade" in decided
+    # what was sent to whom, and why: client, campaign, channel and the trigger in words
+    examples = [line for line in section(report, "What was sent") if "←" in line]
+    assert examples and all(" by " in line and "because" in line for line in examples), examples
+    # what was held back, and why: the gates that stopped outreach, with an example reason
+    held = section(report, "What was held back")
+    assert any("e.g. C" in line for line in held), held
+    assert any(line.split()[0] == "holdout" for line in held)
     sends = next(line for line in report.splitlines() if line.startswith("Sends:"))
     assert int(sends.split()[1].replace(",", "")) > 0, report
-    assert "Thank you for trading" in report.split("Results")[1]
+    # conversions and uplift with the CI, next to the uplift the simulator planted
+    results = [line for line in section(report, "Results")[2:] if line.strip()]
+    assert results, report
+    assert all("planted" in line or "%" in line for line in results)
+    assert any("[" in line and "verdict" not in line for line in results), results
+    assert "Dashboard: http://127.0.0.1:" in report and report.rstrip().endswith("/dashboard")
+
+
+def section(report: str, title: str) -> list[str]:
+    """The lines of the report's section that starts with `title`, up to the next blank line."""
+    lines = report.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith(title))
+    end = next((i for i in range(start + 1, len(lines)) if not lines[i].strip()), len(lines))
+    return lines[start:end]

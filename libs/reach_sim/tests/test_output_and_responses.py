@@ -17,7 +17,7 @@ from reach_contracts import (
 )
 from reach_runtime.clock import ManualClock, ScaledClock
 from reach_sim.brokerage import Brokerage
-from reach_sim.output import Pacer, read_jsonl, write_jsonl
+from reach_sim.output import Pacer, read_jsonl, topic_of, write_jsonl
 from reach_sim.population import population
 from reach_sim.responses import ANY, ResponseModel, ResponseRates
 
@@ -112,6 +112,26 @@ def test_touched_clients_convert_at_their_campaigns_chance_and_held_out_ones_at_
     assert rates.planted_uplift("Thanks", "email") == pytest.approx(0.25)
     assert rates.chance("Other", "sms") == 0.10
     assert all(t.event_type == "trade.executed" and t.occurred_at > NOW for t in trades)
+
+
+def _with_goal(event, goal: str):
+    return event.model_copy(
+        update={"payload": event.payload.model_copy(update={"goal_event": goal})}
+    )
+
+
+def test_a_converting_client_does_the_goal_event_its_outreach_names_on_that_events_topic() -> None:
+    model = ResponseModel(ResponseRates({(ANY, ANY): 1.0}, baseline=1.0), seed=3)
+    clock = ManualClock(NOW)
+    goals = ["login.succeeded", "funds.transferred", "product.purchased", "referral.invited"]
+    answers = []
+    for n, goal in enumerate(goals):
+        model.react(_with_goal(_requested(f"g{n}", "Care"), goal), clock)
+        answers += model.react(_sent(f"g{n}"), clock)
+    answers += model.react(_with_goal(_held_out("g-held"), "login.succeeded"), clock)
+    assert [a.event_type for a in answers] == [*goals, "login.succeeded"]
+    assert answers[1].payload.direction == "in"  # money coming back is the deposit goal
+    assert [topic_of(a) for a in answers[:2]] == ["trading.logins.v1", "trading.fund-transfers.v1"]
 
 
 def test_reactions_are_the_same_for_the_same_seed_and_outreach() -> None:

@@ -22,60 +22,49 @@ from pathlib import Path
 
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
-from reach_runtime.clock import Clock, ScaledClock, SystemClock
+from reach_runtime.clock import Clock, ScaledClock
 from reach_runtime.stack import SERVICES, Stack
 
 from reach_sim.brokerage import Brokerage
 from reach_sim.calendar import SHANGHAI, at
 from reach_sim.output import Pacer, publish
 from reach_sim.population import population
-from reach_sim.providers import SmtpSink
+from reach_sim.providers import PushService, SmsGateway, SmtpSink, WechatTemplateApi
 from reach_sim.responses import ANY, ResponseModel, ResponseRates, run_in_background
 
 DATA = Path(os.environ.get("DEMO_DATA_DIR", ".local/demo")).resolve()
 
-SEGMENTS = [
-    {
-        "name": "Traded this week",
-        "description": "Scene 1: thank a client for trading",
-        "rule": {"all": [{"field": "last_trade_at", "op": "within", "value": "7d"}]},
-    },
-    {
-        "name": "Large outflow",
-        "description": "Scene 3: a valuable client moving money out",
-        "rule": {"all": [{"field": "net_inflow_total", "op": "lt", "value": -100000}]},
-    },
-    {
-        "name": "Valid accounts",
-        "description": "Total assets of at least 10,000 CNY",
-        "rule": {"all": [{"field": "total_assets", "op": "gte", "value": 10000}]},
-    },
-]
-CAMPAIGNS = [
-    {
-        "segment": "Traded this week",
-        "name": "Thank you for trading",
-        "channel": "email",
-        "purpose": "service",
-        "holdout_percent": 20,
-        "subject": "Thank you from your advisor",
-        "body": "Dear client {client_id}, thank you for trading with us this week. "
-        "Your advisor is here if you need anything.",
-    },
-    {
-        "segment": "Large outflow",
-        "name": "Retention call-back",
-        "channel": "email",
-        "purpose": "service",
-        "holdout_percent": 10,
-        "subject": "Can we help?",
-        "body": "Dear client {client_id}, we noticed a large transfer. Your advisor will call to see how we can help.",
-    },
-]
-# What the simulated clients do after a touch: the uplift Reach should measure.
+# What the simulated clients do after a touch from each ready-made campaign (reach_campaign's
+# library): the chance to do the campaign's goal event within the hour. A client held out does it
+# with the baseline chance, so each campaign's planted uplift is its chance minus the baseline.
 RATES = ResponseRates(
-    {("Thank you for trading", ANY): 0.30, ("Retention call-back", ANY): 0.20}, baseline=0.05
+    {
+        (name, ANY): chance
+        for name, chance in {
+            "开户未入金提醒": 0.30,  # new and unfunded: a first deposit
+            "首笔交易感谢": 0.15,  # first trade thanks: another trade
+            "首笔交易引导": 0.25,  # funded, no trade yet: a first trade
+            "邀请好友": 0.12,  # invite a friend: an invitation
+            "沉睡客户关怀": 0.20,  # sleeping with assets: a login
+            "欢迎回来": 0.25,  # back after 30 days: a trade
+            "高价值客户流出挽留": 0.35,  # valuable outflow call: money back in
+            "大额转出即时回访": 0.40,  # half the assets out, call at once: money back in
+            "亏损关怀": 0.15,  # deep loss care: a login
+            "持仓集中度提醒": 0.10,  # concentration reminder: a trade
+            "新股申购日提醒": 0.20,  # IPO day: a trade
+            "稳健债券基金推荐": 0.12,  # bond fund: a purchase
+            "两融资格提醒": 0.18,  # nearing the margin bar: a login
+            "节日关怀": 0.08,  # festivals: a login
+            "生日祝福": 0.10,  # birthdays: a login
+        }.items()
+    },
+    baseline=0.05,
 )
+# The people of the maker-checker: the library loader writes the drafts, an operator submits
+# them, and a second person approves marketing and care (docs/campaigns.md).
+OPERATOR = {"X-Reach-Actor": "demo-operator"}
+CALLBACK_SECRET = "demo-callback-secret"
+APPROVER = {"X-Reach-Actor": "demo-approver"}
 
 
 def say(text: str = "") -> None:
@@ -119,6 +108,26 @@ async def settle(
     return time.monotonic() - started
 
 
+async def undelivered(http: httpx.AsyncClient, stack: Stack) -> int:
+    """Sends the notifier has taken but not finished (up to 1,000 of each status)."""
+    notifier = stack.url("notifier")
+    count = 0
+    for status in ("pending", "sending"):
+        params = {"status": status, "limit": 1000}
+        count += len((await http.get(f"{notifier}/sends", params=params)).json())
+    return count
+
+
+async def drain(http: httpx.AsyncClient, stack: Stack, *, limit_s: float = 300) -> None:
+    """Until the notifier has sent what it took, and the clients' answers are processed."""
+    started = time.monotonic()
+    while time.monotonic() - started < limit_s:
+        if not await undelivered(http, stack):
+            break
+        await asyncio.sleep(1)
+    await settle(http, stack)
+
+
 async def run() -> None:
     bootstrap = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092")
     shutil.rmtree(DATA, ignore_errors=True)
@@ -126,7 +135,7 @@ async def run() -> None:
     urls = {name: f"sqlite+aiosqlite:///{DATA / (name + '.db')}" for name in SERVICES}
     days = int(os.environ.get("DEMO_DAYS", "30"))
     start = datetime.now(SHANGHAI).date() - timedelta(days=days)
-    clock: Clock = SystemClock()
+    clock: Clock
     env = {"KAFKA_TOPIC_PREFIX": prefix, "RELAY_POLL_INTERVAL_MS": "50", "SWEEP_INTERVAL_S": "60"}
     if os.environ.get("DEMO_SPEED"):
         speed = float(os.environ["DEMO_SPEED"])
@@ -138,13 +147,37 @@ async def run() -> None:
             "CLOCK_SPEED": str(speed),
             "SWEEP_INTERVAL_S": str(max(1.0, 3600 / speed)),
         }
-    with SmtpSink() as smtp:
-        env["SMTP_PORT"] = str(smtp.port)
+    else:
+        # The month is streamed at once and Reach acts on it "now": 10:00 in Shanghai on the day
+        # after it, whatever the hour the demo runs, so the send window (08:30-22:00) is open.
+        clock = ScaledClock(start=at(start + timedelta(days=days), dtime(10, 0)),
+                            wall_start=time.time(), speed=1)  # fmt: skip
+        env |= {
+            "CLOCK_START": clock.start.isoformat(),
+            "CLOCK_WALL_START": str(clock.wall_start),
+            "CLOCK_SPEED": "1",
+        }
+    # the providers are local fakes on real ports; they call receipts back to the notifier
+    with (
+        SmtpSink() as smtp,
+        SmsGateway(secret=CALLBACK_SECRET) as sms,
+        PushService(secret=CALLBACK_SECRET) as push,
+        WechatTemplateApi(secret=CALLBACK_SECRET) as wechat,
+    ):
+        env |= {
+            "SMTP_PORT": str(smtp.port),
+            "SMS_URL": sms.url,
+            "PUSH_URL": push.url,
+            "WECHAT_URL": wechat.url,
+            "CALLBACK_SECRET": CALLBACK_SECRET,
+        }
         stack = Stack(kafka_bootstrap=bootstrap, database_urls=urls, log_dir=DATA / "logs", env=env)
         say(f"Starting the five services (logs in {DATA / 'logs'}) …")
         stack.start()
         try:
             await stack.wait_ready()
+            for provider in (sms, push, wechat):
+                provider.receipt_url = stack.url("notifier")
             async with httpx.AsyncClient(timeout=30) as http:
                 await demo(
                     http,
@@ -159,13 +192,63 @@ async def run() -> None:
                 if os.environ.get("DEMO_ONCE"):
                     return
                 say(
-                    "\nReach keeps running. APIs: "
+                    f"\nReach keeps running. Dashboard: {stack.url('analytics')}/dashboard; APIs: "
                     + ", ".join(f"{n} {stack.url(n)}/docs" for n in SERVICES)
                 )
                 say("Press Ctrl-C to stop.")
                 await asyncio.Event().wait()
         finally:
             stack.stop()
+
+
+async def load_library(http: httpx.AsyncClient, stack: Stack) -> None:
+    """The ready-made segments and campaigns, loaded as `make segments` and `make campaigns` do,
+    then put live the way people would: an operator submits, someone else approves marketing and
+    care (scripts first), and the operator activates the service notices."""
+    from reach_campaign.library import library as campaign_library
+    from reach_campaign.library.loader import load as load_campaigns
+    from reach_segmenter.library.loader import load as load_segments
+
+    missing = [e.name for e in campaign_library() if (e.name, ANY) not in RATES.chances]
+    if missing:
+        raise RuntimeError(f"no planted response rate for the ready-made campaigns {missing}")
+    segmenter, campaign = stack.url("segmenter"), stack.url("campaign")
+    async with (
+        httpx.AsyncClient(base_url=segmenter, timeout=120) as segments_api,
+        httpx.AsyncClient(base_url=campaign, timeout=30) as campaigns_api,
+    ):
+        segments = await load_segments(segments_api)
+        loaded = await load_campaigns(campaigns_api, segments_api)
+    if loaded.missing_segments:
+        raise RuntimeError("\n".join(loaded.lines()))
+    for script in (await http.get(f"{campaign}/scripts")).raise_for_status().json():
+        if script["purpose"] == "service":
+            continue
+        for version in script["versions"]:
+            if version["status"] == "draft":
+                base = f"{campaign}/scripts/{script['id']}/versions/{version['version']}"
+                (await http.post(f"{base}/submit", headers=OPERATOR)).raise_for_status()
+                (await http.post(f"{base}/approve", headers=APPROVER)).raise_for_status()
+    purposes = {e.name: e.purpose for e in campaign_library()}
+    live = Counter()
+    for row in (await http.get(f"{campaign}/campaigns")).raise_for_status().json():
+        if row["name"] not in purposes or row["status"] != "draft":
+            continue
+        url = f"{campaign}/campaigns/{row['id']}"
+        if purposes[row["name"]] == "service":
+            (await http.post(f"{url}/activate", headers=OPERATOR)).raise_for_status()
+            live["service notices activated by demo-operator"] += 1
+        else:
+            (await http.post(f"{url}/submit", headers=OPERATOR)).raise_for_status()
+            note = {"note": "checked in the demo"}
+            (await http.post(f"{url}/approve", headers=APPROVER, json=note)).raise_for_status()
+            live["marketing and care approved by demo-approver"] += 1
+    say(
+        f"Loaded the ready-made library: {len(segments.created) + len(segments.unchanged)} segments, "
+        f"{len(loaded.created) + len(loaded.existing)} campaigns, live: "
+        + ", ".join(f"{n} {what}" for what, n in live.items())
+        + "."
+    )
 
 
 async def demo(
@@ -181,27 +264,7 @@ async def demo(
 ) -> None:
     size = int(os.environ.get("DEMO_CLIENTS", "10000"))
     seed = int(os.environ.get("DEMO_SEED", "7"))
-    segments = {}
-    for body in SEGMENTS:
-        segment = (
-            (await http.post(f"{stack.url('segmenter')}/segments", json=body))
-            .raise_for_status()
-            .json()
-        )
-        segments[segment["name"]] = segment["id"]
-    for spec in CAMPAIGNS:
-        body = {k: v for k, v in spec.items() if k != "segment"} | {
-            "trigger_segment_id": segments[spec["segment"]]
-        }
-        campaign = (
-            (await http.post(f"{stack.url('campaign')}/campaigns", json=body))
-            .raise_for_status()
-            .json()
-        )
-        (
-            await http.post(f"{stack.url('campaign')}/campaigns/{campaign['id']}/activate")
-        ).raise_for_status()
-    say(f"Created {len(SEGMENTS)} segments and {len(CAMPAIGNS)} active campaigns.")
+    await load_library(http, stack)
 
     model = ResponseModel(RATES, seed=seed)
     responder = run_in_background(model, bootstrap=bootstrap, prefix=prefix, clock=clock)
@@ -212,7 +275,7 @@ async def demo(
             f"Simulating {size:,} clients over {days} days from {start} ({len(brokerage.sessions)} trading days) …"
         )
         started = time.monotonic()
-        pacer = Pacer(clock=clock) if isinstance(clock, ScaledClock) else None
+        pacer = Pacer(clock=clock) if os.environ.get("DEMO_SPEED") else None
         if pacer:
             say(
                 f"Simulated time runs {clock.speed:g}× faster than the wall clock from {clock.start:%Y-%m-%d %H:%M} UTC."
@@ -225,6 +288,9 @@ async def demo(
             "Reach at work, and clients answering what it sends:"
         )
         await settle(http, stack)
+        if await undelivered(http, stack):
+            say("  the notifier is still sending; waiting for it and for the answers …")
+            await drain(http, stack)
         say(f"… the pipeline settled {time.monotonic() - started:.0f}s after the first event.")
     finally:
         responder.cancel()
@@ -237,7 +303,7 @@ async def report(http, stack, smtp, clients, by_topic, model) -> None:
     say("\nUpstream events")
     for topic, count in sorted(by_topic.items()):
         say(f"  {topic:28} {count:9,}")
-    say(f"  {'responses (trades)':28} {model.converted + model.held_out_converted:9,}")
+    say(f"  {'responses (goal events)':28} {model.converted + model.held_out_converted:9,}")
 
     say("\nWhat each service did")
     for name, c in (await service_counts(http, stack)).items():
@@ -268,33 +334,187 @@ async def report(http, stack, smtp, clients, by_topic, model) -> None:
             f" drawdown {_short(p['drawdown_90d'])}  assets {_short(p['total_assets'])}"
         )
 
-    say("\nSegments")
-    for segment in (await http.get(f"{stack.url('segmenter')}/segments")).json():
+    segmenter, campaign_url = stack.url("segmenter"), stack.url("campaign")
+    segments = (await http.get(f"{segmenter}/segments")).json()
+    segment_names = {s["id"]: s["name"] for s in segments}
+    say("\nSegments (the ready-made library), by members now")
+    for segment in sorted(segments, key=lambda s: -s["member_count"]):
+        say(f"  {segment['name']:24} {segment['member_count']:7,}   {segment['description'][:70]}")
+
+    campaigns = {c["id"]: c for c in (await http.get(f"{campaign_url}/campaigns")).json()}
+    names = {cid: c["name"] for cid, c in campaigns.items()}
+    scenes = {
+        cid: scene_text(c["latest"]["spec"]["scene"], segment_names) for cid, c in campaigns.items()
+    }
+    summaries = {
+        cid: (await http.get(f"{campaign_url}/campaigns/{cid}/decisions/summary")).json()
+        for cid in campaigns
+    }
+    say("\nWhat Reach decided, per campaign (each trigger passes the protection gate first)")
+    say(
+        f"  {'campaign':18} {'purpose':9} {'requested':>9} {'held out':>8} {'stopped':>8} {'waiting':>8}  fires when"
+    )
+    for cid, c in sorted(campaigns.items(), key=lambda kv: kv[1]["name"]):
+        d = summaries[cid]["decisions"]
         say(
-            f"  {segment['name']:22} {segment['member_count']:7,} members   {segment['description']}"
+            f"  {_pad(c['name'], 18)} {c['latest']['spec']['service']['purpose']:9} {d.get('requested', 0):9,} "
+            f"{d.get('held_out', 0):8,} {d.get('suppressed', 0) + d.get('skipped', 0):8,} "
+            f"{d.get('scheduled', 0):8,}  {scenes[cid]}"
         )
 
     notifier = stack.url("notifier")
-    sent = (await http.get(f"{notifier}/sends", params={"status": "sent", "limit": 1})).json()
+    say("\nWhat was sent to whom, and why (one example per campaign)")
+    requested = (
+        await http.get(f"{campaign_url}/decisions", params={"decision": "requested", "limit": 500})
+    ).json()
+    shown: set[str] = set()
+    for decision in requested:
+        if decision["campaign_id"] in shown or len(shown) >= 6:
+            continue
+        shown.add(decision["campaign_id"])
+        sends = (
+            await http.get(
+                f"{notifier}/sends", params={"client_id": decision["client_id"], "limit": 20}
+            )
+        ).json()
+        words = next(
+            (x["body"] for x in sends if x["campaign_id"] == decision["campaign_id"]), None
+        )
+        say(
+            f"  {decision['client_id']} ← {names.get(decision['campaign_id'], decision['campaign_id'])} "
+            f"by {decision['channel']}, because {scenes.get(decision['campaign_id'], decision['trigger_kind'])}"
+        )
+        if words:
+            say(f"      “{_clip(words, 90)}”")
+
+    say("\nWhat was held back, and why (decisions stopped by each gate of the campaign service)")
+    gates: Counter[str] = Counter()
+    for summary in summaries.values():
+        gates.update(summary["stopped_by_gate"])
+    examples: dict[str, dict] = {}
+    for kind in ("suppressed", "skipped"):
+        for decision in (
+            await http.get(f"{campaign_url}/decisions", params={"decision": kind, "limit": 500})
+        ).json():
+            examples.setdefault(decision["gate"] or kind, decision)
+    for gate, count in gates.most_common():
+        example = examples.get(gate)
+        why = (
+            f"   e.g. {example['client_id']}: {_clip(example['reason'] or '', 80)}"
+            if example
+            else ""
+        )
+        say(f"  {gate:16} {count:7,}{why}")
+    if not gates:
+        say("  nothing: no gate stopped an outreach")
+    held = sum(s["decisions"].get("held_out", 0) for s in summaries.values())
+    say(
+        f"  {'holdout':16} {held:7,}   kept as each campaign's control group: never contacted, measured"
+    )
     suppressed = (
         await http.get(f"{notifier}/sends", params={"status": "suppressed", "limit": 1000})
     ).json()
-    reasons = Counter(s["last_error"].split(" (")[0] for s in suppressed)
+    reasons = Counter(x["last_error"].split(" (")[0] for x in suppressed if x["last_error"])
     say(
-        f"\nSends: {len(smtp.received):,} e-mails received by the SMTP server; {len(suppressed):,} suppressed "
-        f"({', '.join(f'{r}: {n}' for r, n in reasons.most_common(3)) or 'none'})"
+        f"  {'at send time':16} {len(suppressed):7,}   the notifier's own checks"
+        + (f": {', '.join(f'{r} {n}' for r, n in reasons.most_common(3))}" if reasons else "")
     )
-    if sent:
-        say(f"  e.g. to {sent[0]['client_id']}: “{sent[0]['subject']}” — {sent[0]['body']}")
 
-    say("\nResults (conversion = a trade within 7 days of the touch), measured against planted")
-    for r in (await http.get(f"{stack.url('analytics')}/campaigns")).json():
-        measured = f"{r['uplift']:+.1%}" if r["uplift"] is not None else "n/a"
+    results = (await http.get(f"{stack.url('analytics')}/campaigns")).json()
+    sent = (await http.get(f"{notifier}/sends", params={"status": "sent", "limit": 1000})).json()
+    channels = Counter(x["channel"] for x in sent)
+    say(
+        f"\nSends: {sum(r['sent'] for r in results):,} sent by the notifier "
+        f"({', '.join(f'{c} {n}' for c, n in channels.most_common())} among the latest {len(sent):,}); "
+        f"{len(smtp.received):,} e-mails received by the SMTP server"
+    )
+
+    say(
+        "\nResults: conversion = the campaign's goal event within its window after the touch; "
+        "uplift = treated − holdout, 95% CI; planted = what the simulated clients were given"
+    )
+    say(
+        f"  {'campaign':18} {'goal':17} {'treated':>17} {'holdout':>15} {'uplift':>7} {'95% CI':>17} {'planted':>7}  verdict"
+    )
+    goals = {cid: c["latest"]["spec"]["goal"]["primary_event"] for cid, c in campaigns.items()}
+    for r in sorted(results, key=lambda r: -r["treated"]["clients"]):
+        goal = r.get("goal_event") or goals.get(r["campaign_id"], "trade.executed")
+        r["goal"] = goal
         planted = RATES.planted_uplift(r["campaign_name"], ANY)
+        low, high = confidence_interval(r)
+        interval = f"[{low:+.1%}, {high:+.1%}]" if low is not None else "n/a"
+        measured = f"{r['uplift']:+.1%}" if r["uplift"] is not None else "n/a"
         say(
-            f"  {r['campaign_name']:22} sent {r['sent']:5,}  converted {rate(r['treated'])}   "
-            f"held out {r['held_out']:4,}  converted {rate(r['holdout'])}   uplift {measured} (planted {planted:+.1%})"
+            f"  {_pad(r['campaign_name'], 18)} {goal:17} "
+            f"{rate(r['treated']):>17} {rate(r['holdout']):>15} {measured:>7} {interval:>17} "
+            f"{planted:+7.1%}  {verdict(r, planted, low, high)}"
         )
+    say(f"\nDashboard: {stack.url('analytics')}/dashboard")
+
+
+def scene_text(scene: dict, segment_names: dict[str, str]) -> str:
+    """A campaign's trigger in words."""
+    kind = scene.get("kind")
+    if kind in ("segment_entered", "segment_exited"):
+        verb = "entered" if kind == "segment_entered" else "left"
+        return (
+            f"{verb} segment {segment_names.get(scene.get('segment_id'), scene.get('segment_id'))}"
+        )
+    if kind == "event":
+        conditions = " and ".join(
+            f"{c['field']} {OPS.get(c['op'], c['op'])} {c['value']}"
+            for c in scene.get("conditions", [])
+        )
+        return f"{scene['event_type']}" + (f" with {conditions}" if conditions else "")
+    if kind == "schedule":
+        return f"schedule: {scene.get('days')} at {scene.get('at') or scene.get('cron')}"
+    if kind == "inactivity":
+        return f"no {scene.get('event_type')} for {scene.get('days')} days"
+    if kind == "did_not":
+        return f"{scene.get('event_type')} without {scene.get('then_not')} in {scene.get('within_days')} days"
+    return str(kind)
+
+
+OPS = {"eq": "=", "ne": "≠", "gt": ">", "gte": "≥", "lt": "<", "lte": "≤", "in": "in"}
+
+
+def confidence_interval(result: dict) -> tuple[float | None, float | None]:
+    """Analytics' 95% CI of the uplift; where analytics gives none yet, the normal approximation
+    of a difference of two proportions."""
+    if result.get("uplift_ci_low") is not None:
+        return result["uplift_ci_low"], result["uplift_ci_high"]
+    t, h = result["treated"], result["holdout"]
+    if not t["clients"] or not h["clients"]:
+        return None, None
+    p1, p2 = t["converted"] / t["clients"], h["converted"] / h["clients"]
+    se = (p1 * (1 - p1) / t["clients"] + p2 * (1 - p2) / h["clients"]) ** 0.5
+    return p1 - p2 - 1.96 * se, p1 - p2 + 1.96 * se
+
+
+def verdict(result: dict, planted: float, low: float | None, high: float | None) -> str:
+    if "goal_event" not in result and result.get("goal") != "trade.executed":
+        return "not comparable: this analytics counts trades, not the campaign's goal"
+    if low is None or high is None:
+        return "no holdout to compare"
+    if result.get("small_sample"):
+        return "too few clients to tell"
+    gap = f"{(result['uplift'] or 0) - planted:+.1%} off"
+    return (
+        f"planted inside the CI ({gap})"
+        if low <= planted <= high
+        else f"planted outside the CI ({gap})"
+    )
+
+
+def _pad(text: str, width: int) -> str:
+    """Left-justify to a terminal width, counting a CJK character as two columns."""
+    cells = sum(2 if ord(ch) > 0x2E80 else 1 for ch in text)
+    return text + " " * max(0, width - cells)
+
+
+def _clip(text: str, width: int) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= width else text[: width - 1] + "…"
 
 
 PORTRAIT_SHOWN = (

@@ -1,9 +1,11 @@
 """How simulated clients answer what Reach sends them, so measured uplift can be checked
 against the uplift planted here.
 
-A client who received a message converts (trades within the hour) with the chance set for
-its campaign and channel; a client held out converts with the baseline chance only. So the
-planted uplift of a campaign on a channel is `chance - baseline`.
+A client who received a message converts (does the campaign's goal event within the hour: a
+trade, a login, a deposit, a product purchase or an invitation, as the outreach's `goal_event`
+says; a trade when it says nothing) with the chance set for its campaign and channel; a client
+held out converts with the baseline chance only. So the planted uplift of a campaign on a
+channel is `chance - baseline`.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from reach_contracts import Event, decode, encode
 from reach_runtime.clock import Clock
 
 from reach_sim import builders as make
+from reach_sim.output import topic_of
 
 ANY = "*"
 
@@ -47,6 +50,7 @@ class ResponseModel:
         self.rates = rates
         self.seed = seed
         self._campaigns: dict[str, str] = {}  # idempotency key -> campaign name
+        self._goals: dict[str, str | None] = {}  # idempotency key -> the campaign's goal event
         self.touched = self.converted = self.held_out = self.held_out_converted = 0
 
     def _draw(self, key: str) -> float:
@@ -57,31 +61,44 @@ class ResponseModel:
         p = event.payload
         if event.event_type == "outreach.requested":
             self._campaigns[p.idempotency_key] = p.campaign_name
+            self._goals[p.idempotency_key] = getattr(p, "goal_event", None)
             return []
         if event.event_type == "outreach.held_out":
             self.held_out += 1
             if self._draw(p.idempotency_key) < self.rates.baseline:
                 self.held_out_converted += 1
-                return [self._conversion(event, clock)]
+                return [self._conversion(event, clock, getattr(p, "goal_event", None))]
             return []
         if event.event_type == "delivery.sent":
             self.touched += 1
             campaign = self._campaigns.get(p.idempotency_key, ANY)
             if self._draw(p.idempotency_key) < self.rates.chance(campaign, str(p.channel)):
                 self.converted += 1
-                return [self._conversion(event, clock)]
+                return [self._conversion(event, clock, self._goals.get(p.idempotency_key))]
         return []
 
-    def _conversion(self, cause: Event, clock: Clock) -> Event:
+    def _conversion(self, cause: Event, clock: Clock, goal: str | None) -> Event:
+        """The goal event of the campaign (a trade when it names none or one we cannot make)."""
         delay = timedelta(minutes=1 + self._draw("delay:" + cause.event_id) * 50)
+        at, client, event_id = clock.now() + delay, cause.client_id, f"response-{cause.event_id}"
+        if goal == "login.succeeded":
+            return make.login(client, at, event_id=event_id)
+        if goal == "funds.transferred":
+            return make.transfer(client, at, direction="in", amount="20000", event_id=event_id)
+        if goal == "product.purchased":
+            return make.product_purchased(
+                client, at, product_id="F006011", amount="50000", risk_level="R2", event_id=event_id
+            )
+        if goal == "referral.invited":
+            return make.referral_invited(client, at, invitee_ref=f"R{client}", event_id=event_id)
         return make.trade(
-            cause.client_id,
-            clock.now() + delay,
+            client,
+            at,
             amount="12000",
             price="3.91",
             symbol="510300",
             instrument_type="etf",
-            event_id=f"response-{cause.event_id}",
+            event_id=event_id,
         )
 
 
@@ -110,7 +127,7 @@ async def respond(model: ResponseModel, *, bootstrap: str, prefix: str, clock: C
                 event = decode(record.topic.removeprefix(prefix), record.value)
                 for reaction in model.react(event, clock):
                     await producer.send(
-                        prefix + "trading.trades.v1",
+                        prefix + topic_of(reaction),
                         encode(reaction),
                         key=reaction.client_id.encode(),
                     )

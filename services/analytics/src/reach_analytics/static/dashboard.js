@@ -114,7 +114,7 @@ function upliftChart(labels, rows) {
     },
     options: {
       indexAxis: "y",
-      scales: { x: { ticks: { callback: (v) => pp(v) }, title: { display: true, text: "treated − holdout conversion" } } },
+      scales: { x: { beginAtZero: true, ticks: { callback: (v) => pp(v) }, title: { display: true, text: "treated − holdout conversion" } } },
       plugins: { tooltip: { callbacks: { label: (item) => item.datasetIndex === 0 && item.raw
         ? `CI ${pp(item.raw[0])} … ${pp(item.raw[1])}` : `uplift ${pp(item.raw)}` } } },
     },
@@ -202,7 +202,7 @@ async function refresh() {
     for (const panel of ["funnel", "uplift", "daily"]) noData(panel, "No campaign to show.");
   }
   const window = campaigns.length ? `; attribution window ${campaigns[0].attribution_window_days} days` : "";
-  $("status").textContent = `${campaigns.length} campaigns, updated ${new Date().toLocaleTimeString()}${window}`;
+  $("status").textContent = `${campaigns.length} campaign${campaigns.length === 1 ? "" : "s"}, updated ${new Date().toLocaleTimeString()}${window}`;
 }
 
 async function run() {
