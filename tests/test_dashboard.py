@@ -164,9 +164,9 @@ class Chromium:
 
     def screenshot(self, path: Path) -> Path:
         """The whole page as a PNG."""
-        full = self.evaluate("document.documentElement.scrollHeight")
+        full = self.evaluate("document.body.scrollHeight + 24")
         self.page("Emulation.setDeviceMetricsOverride", width=self.width,
-                  height=max(self.height, int(full)), deviceScaleFactor=1, mobile=False)  # fmt: skip
+                  height=int(full), deviceScaleFactor=1, mobile=False)  # fmt: skip
         path.write_bytes(base64.b64decode(self.page("Page.captureScreenshot")["data"]))
         return path
 
