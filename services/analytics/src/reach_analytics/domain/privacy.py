@@ -7,7 +7,7 @@ import re
 
 _PATTERNS = (
     (re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+"), "[email]"),
-    (re.compile(r"(?<!\d)(\+?86[- ]?)?1[3-9]\d{9}(?!\d)"), "[phone]"),
+    (re.compile(r"(?<!\d)(\+?86[- ]?)?1[3-9]\d[- ]?\d{4}[- ]?\d{4}(?!\d)"), "[phone]"),
     (re.compile(r"(?<![\w-])o[\w-]{27}(?![\w-])"), "[openid]"),  # WeChat openids: o + 27
 )
 
