@@ -40,7 +40,8 @@ from reach_runtime.stack import Broker, Stack
 from reach_runtime.testing import eventually
 from reach_sim import builders as make
 
-pytestmark = [pytest.mark.kafka, pytest.mark.system]
+# the first test may install Chromium (infra/browser/chromium.sh) on a fresh machine
+pytestmark = [pytest.mark.kafka, pytest.mark.system, pytest.mark.timeout(900)]
 
 ROOT = Path(__file__).resolve().parents[1]
 # DASHBOARD_SCREENSHOTS=docs/img copies the screenshots there (how the docs' pictures are made)
