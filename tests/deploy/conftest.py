@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import subprocess
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -90,7 +90,7 @@ def render(run_helm: Callable[..., subprocess.CompletedProcess[str]]) -> Render:
 
 
 @pytest.fixture
-def values_file(tmp_path: Path) -> Iterator[Callable[[dict], Path]]:
+def values_file(tmp_path: Path) -> Callable[[dict], Path]:
     """Writes a values override to a file of its own."""
     count = 0
 
@@ -101,5 +101,4 @@ def values_file(tmp_path: Path) -> Iterator[Callable[[dict], Path]]:
         path.write_text(yaml.safe_dump(values))
         return path
 
-    yield _write
-
+    return _write

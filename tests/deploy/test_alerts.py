@@ -77,9 +77,7 @@ def test_alert_label_values_name_real_topics_event_types_and_services(
                     assert set(labels["event_type"].split("|")) <= carried, rule["alert"]
 
 
-def test_every_alert_points_at_a_runbook_section_that_exists(
-    root: Path, rules: list[dict]
-) -> None:
+def test_every_alert_points_at_a_runbook_section_that_exists(root: Path, rules: list[dict]) -> None:
     runbook = (root / "docs" / "runbook.md").read_text()
     anchors = {
         re.sub(r"[^a-z0-9 -]", "", heading.strip().lower()).replace(" ", "-")

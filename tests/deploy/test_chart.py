@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import subprocess
 from pathlib import Path
 
 import kubernetes_validate
@@ -107,9 +108,7 @@ def test_each_deployment_runs_its_service_in_a_role_the_service_accepts(
         assert int(port) == container["ports"][0]["containerPort"]
 
 
-def test_database_and_provider_credentials_come_from_secrets_only(
-    render, ci_values: Path
-) -> None:
+def test_database_and_provider_credentials_come_from_secrets_only(render, ci_values: Path) -> None:
     workloads = of_kind(render(ci_values), "Deployment") + of_kind(render(ci_values), "Job")
     for workload in workloads:
         service = workload["metadata"]["labels"]["app.kubernetes.io/component"]
@@ -225,7 +224,10 @@ def test_a_consumer_group_larger_than_the_partitions_is_refused(
 
 
 def test_a_consumer_group_as_large_as_the_partitions_is_accepted(render, values_file) -> None:
-    override = {"kafka": {"partitions": 4}, "services": {"segmenter": {"roles": {"consume": {"replicas": 4}}}}}
+    override = {
+        "kafka": {"partitions": 4},
+        "services": {"segmenter": {"roles": {"consume": {"replicas": 4}}}},
+    }
     [consume] = [
         d
         for d in of_kind(render(values_file(override)), "Deployment")
@@ -235,8 +237,6 @@ def test_a_consumer_group_as_large_as_the_partitions_is_accepted(render, values_
 
 
 def test_helm_sh_prints_the_cached_binary_without_building_again(root: Path, helm: str) -> None:
-    import subprocess
-
     done = subprocess.run(
         [str(root / "infra" / "helm" / "helm.sh")], capture_output=True, text=True, check=True
     )

@@ -60,7 +60,9 @@ def test_the_topics_one_shot_creates_every_contract_topic(root: Path, compose: d
 def test_each_service_starts_after_its_own_migrations_and_the_topics(
     root: Path, compose: dict, services: tuple[str, ...]
 ) -> None:
-    databases = re.findall(r"'(reach_\w+)'", (root / "deploy/compose/postgres-init.sql").read_text())
+    databases = re.findall(
+        r"'(reach_\w+)'", (root / "deploy/compose/postgres-init.sql").read_text()
+    )
     assert sorted(databases) == sorted(f"reach_{s}" for s in services)
     for name in services:
         service, migrate = compose["services"][name], compose["services"][f"{name}-migrate"]

@@ -33,9 +33,7 @@ def test_the_image_is_built_in_stages_and_ships_only_the_virtualenv(dockerfile: 
     assert not re.search(r"^COPY \. ", final, flags=re.MULTILINE), "sources in the final stage"
 
 
-def test_the_image_runs_as_the_non_root_user_the_chart_expects(
-    dockerfile: str, root: Path
-) -> None:
+def test_the_image_runs_as_the_non_root_user_the_chart_expects(dockerfile: str, root: Path) -> None:
     [user] = instructions(dockerfile, "USER")
     values = yaml.safe_load((root / "deploy/helm/reach/values.yaml").read_text())
     assert user.strip().isdigit(), "a numeric user, so runAsNonRoot can verify it"
