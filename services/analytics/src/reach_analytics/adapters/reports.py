@@ -8,9 +8,18 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, literal, select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from reach_analytics.adapters.counts import (
+    NONE_KEY,
+    SEP,
+    Counts,
+    Value,
+    counted_campaigns,
+    read_counts,
+    recount,
+)
 from reach_analytics.db.tables import DeliveryRow, OutreachRow, ReceiptRow, TouchRow
 from reach_analytics.domain.privacy import mask
 from reach_analytics.domain.uplift import Comparison, GroupResult, compare
@@ -27,14 +36,7 @@ STAGES = (
     "clicked",
     "converted",
 )
-DIMENSIONS = {
-    "campaign": None,
-    "variant": TouchRow.variant,
-    "channel": TouchRow.channel,
-    "script_version": TouchRow.script_version,
-    "segment": TouchRow.segment_id,
-}
-NONE_KEY = "(none)"
+DIMENSIONS = ("campaign", "variant", "channel", "script_version", "segment")
 
 
 @dataclass(frozen=True)
@@ -55,100 +57,79 @@ class CampaignReport:
 
 
 async def campaign_ids(session: AsyncSession) -> list[str]:
-    return list(
-        await session.scalars(
-            select(OutreachRow.campaign_id).distinct().order_by(OutreachRow.campaign_id)
-        )
-    )
+    return await counted_campaigns(session)
 
 
-async def _decisions(session: AsyncSession, campaign_id: str) -> dict[str, int]:
-    rows = await session.execute(
-        select(OutreachRow.decision, func.count())
-        .where(OutreachRow.campaign_id == campaign_id)
-        .group_by(OutreachRow.decision)
-    )
-    return {decision: count for decision, count in rows.all()}
+async def campaign_counts(
+    session: AsyncSession, campaign_id: str, *, from_rows: bool = False
+) -> Counts | None:
+    """The campaign's counts (pre-aggregated, or recounted from the rows); None if unknown."""
+    counts = await (recount if from_rows else read_counts)(session, campaign_id)
+    return counts if _of(counts, "decision") else None
 
 
-async def _goal(session: AsyncSession, campaign_id: str) -> tuple[str | None, float | None]:
-    """The goal and window of the campaign's latest touch (a new version may change them)."""
-    row = (
-        await session.execute(
-            select(TouchRow.goal_event, TouchRow.window_days)
-            .where(TouchRow.campaign_id == campaign_id)
-            .order_by(TouchRow.touched_at.desc())
-            .limit(1)
-        )
-    ).first()
-    return (row[0], float(row[1])) if row else (None, None)
+def _of(counts: Counts, metric: str) -> dict[str, Value]:
+    return {key: value for (m, key), value in counts.items() if m == metric}
 
 
-async def _arms(
-    session: AsyncSession, campaign_id: str, key: ColumnElement[Any] | None = None
-) -> dict[tuple[str, str], tuple[int, int, Decimal]]:
-    """(arm, key) -> clients, converted, converted amount."""
-    column = literal("all") if key is None else func.coalesce(key, NONE_KEY)
-    rows = await session.execute(
-        select(
-            TouchRow.arm,
-            column,
-            func.count(),
-            func.count(TouchRow.converted_at),
-            func.sum(TouchRow.converted_amount),
-        )
-        .where(TouchRow.campaign_id == campaign_id)
-        .group_by(TouchRow.arm, column)
-    )
+def goal_of(counts: Counts) -> tuple[str | None, float | None]:
+    """The goal most of the campaign's touches are measured by (a new version may change it)."""
+    goals = _of(counts, "goal")
+    if not goals:
+        return None, None
+    key = max(goals, key=lambda k: (goals[k][0], k))
+    goal, window = key.split(SEP)
+    return goal, float(window)
+
+
+def _arm(counts: Counts, dim: str, arm: str) -> dict[str, Value]:
+    prefix = arm + SEP
     return {
-        (arm, k): (clients, converted, Decimal(amount or 0))
-        for arm, k, clients, converted, amount in rows.all()
+        key[len(prefix) :]: value
+        for key, value in _of(counts, f"arm:{dim}").items()
+        if key.startswith(prefix)
     }
 
 
-async def campaign_report(session: AsyncSession, campaign_id: str) -> CampaignReport | None:
+def _group(value: Value | None) -> GroupResult:
+    return GroupResult(value[0], value[1]) if value else GroupResult(0, 0)
+
+
+async def campaign_report(
+    session: AsyncSession, campaign_id: str, *, from_rows: bool = False
+) -> CampaignReport | None:
     """A campaign's counts and its treated-against-holdout comparison."""
+    counts = await campaign_counts(session, campaign_id, from_rows=from_rows)
+    if counts is None:
+        return None
     name = await session.scalar(
         select(OutreachRow.campaign_name).where(OutreachRow.campaign_id == campaign_id).limit(1)
     )
-    if name is None:
-        return None
-    decisions = await _decisions(session, campaign_id)
-    statuses = await session.execute(
-        select(DeliveryRow.status, func.count())
-        .where(DeliveryRow.campaign_id == campaign_id)
-        .group_by(DeliveryRow.status)
-    )
-    status_counts = dict(statuses.all())
-    arms = await _arms(session, campaign_id)
-    treated = arms.get(("treated", "all"), (0, 0, Decimal(0)))
-    holdout = arms.get(("holdout", "all"), (0, 0, Decimal(0)))
-    goal, window = await _goal(session, campaign_id)
+    return report_of(campaign_id, name or campaign_id, counts)
+
+
+def report_of(campaign_id: str, name: str, counts: Counts) -> CampaignReport:
+    decisions = _of(counts, "decision")
+    outcomes = _of(counts, "delivery")
+    treated = _arm(counts, "campaign", "treated").get("all")
+    holdout = _arm(counts, "campaign", "holdout").get("all")
+    goal, window = goal_of(counts)
+    n = lambda values, key: values.get(key, (0, 0, 0))[0]  # noqa: E731
     return CampaignReport(
         campaign_id=campaign_id,
         campaign_name=name,
         goal_event=goal,
         window_days=window,
-        requested=decisions.get("requested", 0),
-        held_out=decisions.get("held_out", 0),
-        suppressed_by_gate=decisions.get("suppressed", 0),
-        sent=status_counts.get("sent", 0),
-        failed=status_counts.get("failed", 0),
-        suppressed=status_counts.get("suppressed", 0),
-        receipts=await receipt_counts(session, campaign_id),
-        comparison=compare(GroupResult(*treated[:2]), GroupResult(*holdout[:2])),
-        converted_amount=treated[2],
+        requested=n(decisions, "requested"),
+        held_out=n(decisions, "held_out"),
+        suppressed_by_gate=n(decisions, "suppressed"),
+        sent=n(outcomes, "sent"),
+        failed=n(outcomes, "failed"),
+        suppressed=n(outcomes, "suppressed"),
+        receipts={k: v[0] for k, v in sorted(_of(counts, "receipt").items())},
+        comparison=compare(_group(treated), _group(holdout)),
+        converted_amount=treated[2] if treated else Decimal(0),
     )
-
-
-async def receipt_counts(session: AsyncSession, campaign_id: str) -> dict[str, int]:
-    rows = await session.execute(
-        select(ReceiptRow.status, func.count())
-        .where(ReceiptRow.campaign_id == campaign_id)
-        .group_by(ReceiptRow.status)
-        .order_by(ReceiptRow.status)
-    )
-    return {status: count for status, count in rows.all()}
 
 
 @dataclass(frozen=True)
@@ -158,46 +139,38 @@ class Funnel:
     calls: dict[str, int]
 
 
-async def funnel(session: AsyncSession, campaign_id: str) -> Funnel | None:
+async def funnel(
+    session: AsyncSession, campaign_id: str, *, from_rows: bool = False
+) -> Funnel | None:
     """Eligible decisions, what stopped them and why, and what became of the ones sent."""
-    decisions = await _decisions(session, campaign_id)
-    if not decisions:
-        return None
-    sent = await session.scalar(
-        select(func.count(DeliveryRow.sent_at)).where(DeliveryRow.campaign_id == campaign_id)
-    )
-    receipts = await receipt_counts(session, campaign_id)
-    converted = await session.scalar(
-        select(func.count(TouchRow.converted_at)).where(
-            TouchRow.campaign_id == campaign_id, TouchRow.arm == "treated"
-        )
-    )
-    counts = {
+    counts = await campaign_counts(session, campaign_id, from_rows=from_rows)
+    return funnel_of(counts) if counts is not None else None
+
+
+def funnel_of(counts: Counts) -> Funnel:
+    decisions = {k: v[0] for k, v in _of(counts, "decision").items()}
+    receipts = {k: v[0] for k, v in _of(counts, "receipt").items()}
+    treated = _arm(counts, "campaign", "treated").get("all")
+    sent = _of(counts, "sent").get("")
+    values = {
         "eligible": sum(decisions.values()),
         "held_out": decisions.get("held_out", 0),
         "suppressed": decisions.get("suppressed", 0),
         "requested": decisions.get("requested", 0),
-        "sent": sent or 0,
+        "sent": sent[0] if sent else 0,
         "delivered": receipts.get("delivered", 0),
         "opened": receipts.get("opened", 0),
         "clicked": receipts.get("clicked", 0),
-        "converted": converted or 0,
+        "converted": treated[1] if treated else 0,
     }
-    gates = await session.execute(
-        select(OutreachRow.gate, OutreachRow.reason, func.count())
-        .where(OutreachRow.campaign_id == campaign_id, OutreachRow.decision == "suppressed")
-        .group_by(OutreachRow.gate, OutreachRow.reason)
-    )
-    notifier = await session.execute(
-        select(DeliveryRow.reason, func.count())
-        .where(DeliveryRow.campaign_id == campaign_id, DeliveryRow.status == "suppressed")
-        .group_by(DeliveryRow.reason)
-    )
-    stopped = [(g or "unknown", mask(r or ""), n) for g, r, n in gates.all()]
-    stopped += [("notifier", mask(r or ""), n) for r, n in notifier.all()]
+    stopped = []
+    for key, value in _of(counts, "gate").items():
+        gate, _, reason = key.partition(SEP)
+        stopped.append((gate or "unknown", mask(reason), value[0]))
+    stopped += [("notifier", mask(key), v[0]) for key, v in _of(counts, "notifier").items()]
     stopped.sort(key=lambda s: (-s[2], s[0], s[1]))
     return Funnel(
-        stages=[(s, counts[s]) for s in STAGES],
+        stages=[(s, values[s]) for s in STAGES],
         stopped=stopped,
         calls={o: receipts.get(o, 0) for o in CALL_OUTCOMES},
     )
@@ -211,37 +184,39 @@ class UpliftRow:
     converted_amount: Decimal
 
 
-async def uplift_by(session: AsyncSession, campaign_id: str, by: str) -> list[UpliftRow]:
+async def uplift_by(
+    session: AsyncSession, campaign_id: str, by: str, *, from_rows: bool = False
+) -> list[UpliftRow] | None:
+    counts = await campaign_counts(session, campaign_id, from_rows=from_rows)
+    return uplift_of(campaign_id, counts, by) if counts is not None else None
+
+
+def uplift_of(campaign_id: str, counts: Counts, by: str) -> list[UpliftRow]:
     """Treated against holdout per value of `by`. Held-out clients carry no channel or script
     (nothing was sent), so those compare with the campaign's whole holdout; variant and segment
-    compare with the holdout of the same key when every held-out touch carries it."""
-    column = DIMENSIONS[by]
-    arms = await _arms(session, campaign_id, column)
-    whole = await _arms(session, campaign_id)
-    whole_holdout = whole.get(("holdout", "all"), (0, 0, Decimal(0)))
-    holdout_keys = {k for arm, k in arms if arm == "holdout"}
-    per_key = by in ("variant", "segment") and NONE_KEY not in holdout_keys and holdout_keys
+    compare with the holdout of the same key when every held-out touch carries one."""
+    treated = _arm(counts, by, "treated")
+    holdouts = _arm(counts, by, "holdout")
+    whole = _arm(counts, "campaign", "holdout").get("all")
+    per_key = by in ("variant", "segment") and holdouts and NONE_KEY not in holdouts
     rows = []
-    for arm, key in sorted(arms):
-        if arm != "treated":
-            continue
-        treated = arms[arm, key]
+    for key in sorted(treated):
         if by == "campaign" or not per_key:
-            holdout, scope = whole_holdout, "campaign"
+            holdout, scope = whole, "campaign"
         else:
-            holdout, scope = arms.get(("holdout", key), (0, 0, Decimal(0))), "same_key"
-        comparison = compare(GroupResult(*treated[:2]), GroupResult(*holdout[:2]))
-        rows.append(
-            UpliftRow(campaign_id if by == "campaign" else key, comparison, scope, treated[2])
-        )
-    if not rows and whole_holdout[0]:  # only a holdout so far: show it against nothing
+            holdout, scope = holdouts.get(key), "same_key"
         rows.append(
             UpliftRow(
-                campaign_id if by == "campaign" else NONE_KEY,
-                compare(GroupResult(0, 0), GroupResult(*whole_holdout[:2])),
-                "campaign",
-                Decimal(0),
+                campaign_id if by == "campaign" else key,
+                compare(_group(treated[key]), _group(holdout)),
+                scope,
+                treated[key][2],
             )
+        )
+    if not rows and whole:  # only a holdout so far
+        key = campaign_id if by == "campaign" else NONE_KEY
+        rows.append(
+            UpliftRow(key, compare(GroupResult(0, 0), _group(whole)), "campaign", Decimal(0))
         )
     return rows
 

@@ -7,6 +7,7 @@ from typing import Literal
 
 from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, Field
+from reach_runtime.auth import STAFF, Role, allow
 from reach_runtime.errors import NotFound
 from reach_runtime.http import Session
 
@@ -200,13 +201,16 @@ async def get_uplift(
     session: Session,
     by: Literal["campaign", "variant", "channel", "script_version", "segment"] = "campaign",
 ) -> UpliftOut:
-    report = await _report(session, campaign_id)
-    rows = await reports.uplift_by(session, campaign_id, by)
+    counts = await reports.campaign_counts(session, campaign_id)
+    if counts is None:
+        raise NotFound(f"no outreach recorded for campaign {campaign_id!r}", field="campaign_id")
+    goal, window = reports.goal_of(counts)
+    rows = reports.uplift_of(campaign_id, counts, by)
     return UpliftOut(
         campaign_id=campaign_id,
         by=by,
-        goal_event=report.goal_event,
-        window_days=report.window_days,
+        goal_event=goal,
+        window_days=window,
         rows=[_row(r.key, r.comparison, r.holdout_scope, float(r.converted_amount)) for r in rows],
     )
 
@@ -307,7 +311,8 @@ async def get_paths(
     )
 
 
-router = APIRouter()
+# Results are for BI and staff; they hold no contact details (domain/privacy.py).
+router = APIRouter(dependencies=[allow(*STAFF, Role.bi_reader)])
 router.include_router(campaigns)
 router.include_router(paths)
 router.include_router(bi_router)

@@ -124,6 +124,21 @@ class TouchRow(Base):
     converted_amount: Mapped[Decimal | None] = mapped_column(Numeric(20, 4), nullable=True)
 
 
+class CountRow(Base):
+    """Pre-aggregated results per campaign, kept by the handlers in the same transaction as the
+    rows they count (adapters/counts.py): what the result endpoints read, so that a campaign of
+    a million clients answers in milliseconds. `recount` rebuilds them from the rows."""
+
+    __tablename__ = "campaign_counts"
+
+    campaign_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    metric: Mapped[str] = mapped_column(String(32), primary_key=True)
+    key: Mapped[str] = mapped_column(String(400), primary_key=True)
+    n: Mapped[int] = mapped_column(Integer, nullable=False)
+    converted: Mapped[int] = mapped_column(Integer, nullable=False)
+    amount: Mapped[Decimal] = mapped_column(Numeric(20, 4), nullable=False)
+
+
 def aware(at: datetime | str) -> datetime:
     """A UTC time from an aggregate (min, max) over a UTCDateTime column, which bypasses the
     column type: SQLite returns a naive string."""

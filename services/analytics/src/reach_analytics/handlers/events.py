@@ -23,6 +23,7 @@ from reach_runtime.uow import UnitOfWork
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from reach_analytics.adapters.counts import SEP, Counters, counters, touch_contribution
 from reach_analytics.db.tables import (
     AssetSnapshotRow,
     ConversionEventRow,
@@ -89,8 +90,12 @@ async def on_outreach(event: Event, uow: UnitOfWork, defaults: Defaults) -> None
             window_days=p.attribution_window_days,
         )
     )
-    if decision != "suppressed":
-        await refresh_touch(uow.session, p.campaign_id, event.client_id, defaults)
+    count = counters(uow)
+    count.add(p.campaign_id, "decision", decision)
+    if decision == "suppressed":
+        count.add(p.campaign_id, "gate", f"{p.gate}{SEP}{p.reason}")
+    else:
+        await refresh_touch(uow, p.campaign_id, event.client_id, defaults)
 
 
 async def on_delivery(
@@ -100,8 +105,14 @@ async def on_delivery(
     p = event.payload
     status = STATUS[event.event_type]
     sent_at = event.occurred_at if status == "sent" else None
+    reason = getattr(p, "reason", None)
+    reason = reason[:300] if reason else None
+    count = counters(uow)
     row = await uow.session.get(DeliveryRow, p.idempotency_key)
     if row is None:
+        _count_outcome(count, p.campaign_id, status, reason, 1)
+        if sent_at is not None:
+            count.add(p.campaign_id, "sent", "")
         uow.session.add(
             DeliveryRow(
                 idempotency_key=p.idempotency_key,
@@ -111,23 +122,36 @@ async def on_delivery(
                 campaign_id=p.campaign_id,
                 client_id=event.client_id,
                 sent_at=sent_at,
-                reason=getattr(p, "reason", None),
+                reason=reason,
             )
         )
     else:
         if (event.occurred_at, RANK[status]) >= (row.at, RANK[row.status]):
-            row.status, row.at, row.reason = status, event.occurred_at, getattr(p, "reason", None)
+            _count_outcome(count, p.campaign_id, row.status, row.reason, -1)
+            row.status, row.at, row.reason = status, event.occurred_at, reason
             row.channel = str(p.channel)
+            _count_outcome(count, p.campaign_id, row.status, row.reason, 1)
         if sent_at is not None and (row.sent_at is None or sent_at < row.sent_at):
+            if row.sent_at is None:
+                count.add(p.campaign_id, "sent", "")
             row.sent_at = sent_at
     if sent_at is not None:
-        await refresh_touch(uow.session, p.campaign_id, event.client_id, defaults)
+        await refresh_touch(uow, p.campaign_id, event.client_id, defaults)
+
+
+def _count_outcome(
+    count: Counters, campaign_id: str, status: str, reason: str | None, sign: int
+) -> None:
+    count.add(campaign_id, "delivery", status, sign)
+    if status == "suppressed":
+        count.add(campaign_id, "notifier", reason or "", sign)
 
 
 async def on_receipt(event: DeliveryReceipted, uow: UnitOfWork) -> None:
     """A provider's receipt or an advisor's call outcome; each status counts once per send."""
     p = event.payload
     if await uow.session.get(ReceiptRow, (p.idempotency_key, str(p.status))) is None:
+        counters(uow).add(p.campaign_id, "receipt", str(p.status))
         uow.session.add(
             ReceiptRow(
                 idempotency_key=p.idempotency_key,
@@ -155,7 +179,7 @@ async def on_fact(event: Event, uow: UnitOfWork) -> None:
             amount=Decimal(amount) if amount is not None else None,
         )
     )
-    await refresh_client(uow.session, event.client_id, goals_fed_by(event.event_type))
+    await refresh_client(uow, event.client_id, goals_fed_by(event.event_type))
 
 
 async def on_snapshot(event: PositionsSnapshot, uow: UnitOfWork) -> None:
@@ -176,13 +200,14 @@ async def on_snapshot(event: PositionsSnapshot, uow: UnitOfWork) -> None:
         row.occurred_at, row.total_assets = event.occurred_at, p.total_assets
     else:
         return
-    await refresh_client(uow.session, event.client_id, tuple(SNAPSHOT_GOALS))
+    await refresh_client(uow, event.client_id, tuple(SNAPSHOT_GOALS))
 
 
 async def refresh_touch(
-    session: AsyncSession, campaign_id: str, client_id: str, defaults: Defaults
+    uow: UnitOfWork, campaign_id: str, client_id: str, defaults: Defaults
 ) -> None:
     """Rebuild one campaign's touch of one client from its decisions and deliveries."""
+    session = uow.session
     rows = (
         await session.execute(
             select(OutreachRow, DeliveryRow)
@@ -197,6 +222,9 @@ async def refresh_touch(
         if o.decision == "requested" and d is not None and d.sent_at is not None
     ]
     touch = await session.get(TouchRow, (campaign_id, client_id))
+    before = touch_contribution(touch) if touch is not None else []
+    count = counters(uow)
+    count.apply(before, -1)
     if not held and not sent:
         if touch is not None:
             await session.delete(touch)
@@ -213,15 +241,22 @@ async def refresh_touch(
     touch.channel = delivery.channel if delivery is not None else outreach.channel
     touch.segment_id = outreach.segment_id
     await _convert(session, touch)
+    count.apply(touch_contribution(touch))
 
 
-async def refresh_client(session: AsyncSession, client_id: str, goals: tuple[str, ...]) -> None:
+async def refresh_client(uow: UnitOfWork, client_id: str, goals: tuple[str, ...]) -> None:
     """A new fact: re-evaluate this client's touches whose goal it can change."""
-    touches = await session.scalars(
+    touches = await uow.session.scalars(
         select(TouchRow).where(TouchRow.client_id == client_id, TouchRow.goal_event.in_(goals))
     )
+    count = counters(uow)
     for touch in list(touches):
-        await _convert(session, touch)
+        before = touch_contribution(touch)
+        await _convert(uow.session, touch)
+        after = touch_contribution(touch)
+        if after != before:
+            count.apply(before, -1)
+            count.apply(after)
 
 
 async def _convert(session: AsyncSession, touch: TouchRow) -> None:
