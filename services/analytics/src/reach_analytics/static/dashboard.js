@@ -67,11 +67,14 @@ function renderKpis(campaigns) {
     ["campaigns", "Campaigns", int(campaigns.length)],
     ["requested", "Requested", int(sum((c) => c.requested))],
     ["sent", "Sent", int(sum((c) => c.sent))],
-    ["suppressed", "Suppressed", int(sum((c) => c.suppressed))],
+    ["suppressed", "Suppressed at send", int(sum((c) => c.suppressed))],
     ["held_out", "Held out", int(sum((c) => c.held_out))],
     ["treated_rate", "Treated conversion", treated ? pct(converted / treated) : "–"],
     ["holdout_rate", "Holdout conversion", held ? pct(heldConverted / held) : "–"],
   ];
+  if (campaigns.some((c) => c.suppressed_by_gate != null)) {
+    kpis.splice(3, 0, ["stopped", "Stopped by a gate", int(sum((c) => c.suppressed_by_gate))]);
+  }
   if (campaigns.some((c) => c.converted_amount != null)) {
     kpis.push(["converted_amount", "Converted amount (CNY)", int(Math.round(sum((c) => Number(c.converted_amount))))]);
   }
@@ -88,8 +91,9 @@ function renderTable(campaigns) {
     const row = document.createElement("tr");
     row.dataset.campaignId = c.campaign_id;
     row.className = c.campaign_id === state.selected ? "selected" : "";
-    const cells = [c.campaign_name, int(c.requested), int(c.sent), int((c.receipts || {}).delivered),
-      int(c.suppressed), int(c.held_out),
+    const goal = c.goal_event ? `${c.goal_event}, ${c.attribution_window_days} d` : `${c.attribution_window_days} d`;
+    const cells = [c.campaign_name, goal, int(c.requested), int(c.sent), int((c.receipts || {}).delivered),
+      int(c.suppressed_by_gate), int(c.suppressed), int(c.held_out),
       `${int(c.treated.converted)}/${int(c.treated.clients)} = ${pct(c.treated.rate)}`,
       `${int(c.holdout.converted)}/${int(c.holdout.clients)} = ${pct(c.holdout.rate)}`];
     row.innerHTML = cells.map((text) => `<td></td>`).join("") + `<td>${upliftText(c)}</td>`;
@@ -115,8 +119,19 @@ function upliftChart(labels, rows) {
     options: {
       indexAxis: "y",
       scales: { x: { beginAtZero: true, ticks: { callback: (v) => pp(v) }, title: { display: true, text: "treated − holdout conversion" } } },
-      plugins: { tooltip: { callbacks: { label: (item) => item.datasetIndex === 0 && item.raw
-        ? `CI ${pp(item.raw[0])} … ${pp(item.raw[1])}` : `uplift ${pp(item.raw)}` } } },
+      plugins: { tooltip: { callbacks: {
+        label: (item) => item.datasetIndex === 0 && item.raw
+          ? `CI ${pp(item.raw[0])} … ${pp(item.raw[1])}` : `uplift ${pp(item.raw)}`,
+        afterBody: (items) => {
+          const r = rows[items[0].dataIndex];
+          const lines = [`treated ${int(r.treated.converted)}/${int(r.treated.clients)}`,
+            `holdout ${int(r.holdout.converted)}/${int(r.holdout.clients)}`];
+          if (r.relative_uplift != null) lines.push(`relative ${(100 * r.relative_uplift).toFixed(0)}%`);
+          if (r.holdout_scope === "campaign") lines.push("against the campaign's whole holdout");
+          if (r.small_sample) lines.push("small sample: too few clients to tell");
+          return lines;
+        },
+      } } },
     },
   };
 }
@@ -201,8 +216,7 @@ async function refresh() {
   } else {
     for (const panel of ["funnel", "uplift", "daily"]) noData(panel, "No campaign to show.");
   }
-  const window = campaigns.length ? `; attribution window ${campaigns[0].attribution_window_days} days` : "";
-  $("status").textContent = `${campaigns.length} campaign${campaigns.length === 1 ? "" : "s"}, updated ${new Date().toLocaleTimeString()}${window}`;
+  $("status").textContent = `${campaigns.length} campaign${campaigns.length === 1 ? "" : "s"}, updated ${new Date().toLocaleTimeString()}`;
 }
 
 async function run() {
