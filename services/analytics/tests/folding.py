@@ -47,8 +47,11 @@ def settings_for(database_url: str) -> AnalyticsSettings:
     )
 
 
-async def fold(database_url: str, events: list[tuple[str, Event]], *, batch: int = 7) -> Runtime:
-    """Migrate from zero, then hand the events to the consumer in batches of one topic each."""
+async def fold(
+    database_url: str, events: list[tuple[str, Event]], *, batch: int = 7, preload: bool = True
+) -> Runtime:
+    """Migrate from zero, then hand the events to the consumer in batches of one topic each
+    (with the service's batch preload, or without: handlers then look rows up one by one)."""
     definition = bootstrap(settings_for(database_url))
     settings = definition.settings
     await asyncio.to_thread(
@@ -59,7 +62,10 @@ async def fold(database_url: str, events: list[tuple[str, Event]], *, batch: int
     )
     runtime = Runtime(definition)
     consumer = BatchConsumer(
-        settings=settings, subscriptions=definition.subscriptions, uow_factory=runtime.uows
+        settings=settings,
+        subscriptions=definition.subscriptions,
+        uow_factory=runtime.uows,
+        preload=definition.preload if preload else None,
     )
     offsets: dict[str, int] = {}
     pending: list[tuple[str, Event]] = []

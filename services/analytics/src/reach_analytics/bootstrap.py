@@ -9,7 +9,7 @@ from reach_runtime.service import ServiceDefinition
 from reach_analytics.api.dashboard import router as dashboard_router
 from reach_analytics.api.routes import router
 from reach_analytics.db.tables import metadata
-from reach_analytics.handlers.events import Defaults, subscriptions
+from reach_analytics.handlers.events import Defaults, preload, subscriptions
 from reach_analytics.settings import AnalyticsSettings
 
 
@@ -23,5 +23,6 @@ def bootstrap(settings: AnalyticsSettings | None = None) -> ServiceDefinition:
         metadata=metadata,
         migrations=Path(__file__).parent / "db" / "versions",
         subscriptions=subscriptions(defaults),
+        preload=preload,
         routers=[router, dashboard_router],
     )

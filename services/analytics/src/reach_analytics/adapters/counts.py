@@ -20,7 +20,6 @@ from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
 
-from reach_runtime.uow import UnitOfWork
 from sqlalchemy import func, literal, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -123,16 +122,6 @@ class Counters:
                     },
                 )
             )
-
-
-def counters(uow: UnitOfWork) -> Counters:
-    """This transaction's counters, written just before it commits."""
-    found = uow.cache.get("counters")
-    if found is None:
-        found = uow.cache["counters"] = Counters()
-        session = uow.session
-        uow.before_commit(lambda: found.flush(session))
-    return found
 
 
 def _value(n: Any, converted: Any, amount: Any) -> Value:

@@ -1,12 +1,11 @@
-"""Facts for analysis, recorded as they arrive in any order. Each campaign's touch of a client is
-rebuilt from the stored facts whenever one of them arrives, so the result depends on the events'
-times, never on their order of arrival."""
+"""Facts for analysis, recorded as they arrive in any order, with the counts they change. The
+clients they concern are marked; their touches are rebuilt from the stored facts once per
+transaction (handlers/touches.py), so results depend on the events' times, never on the order
+they arrived in."""
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
-from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -20,28 +19,17 @@ from reach_contracts import (
     PositionsSnapshot,
 )
 from reach_runtime.uow import UnitOfWork
-from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import select
 
-from reach_analytics.adapters.counts import SEP, Counters, counters, touch_contribution
+from reach_analytics.adapters.counts import SEP, Counters
 from reach_analytics.db.tables import (
     AssetSnapshotRow,
     ConversionEventRow,
     DeliveryRow,
     OutreachRow,
     ReceiptRow,
-    TouchRow,
-    aware,
 )
-from reach_analytics.domain.attribution import (
-    FIRST_TRADE,
-    SNAPSHOT_GOALS,
-    Fact,
-    Snapshot,
-    conversion,
-    goals_fed_by,
-    source_events,
-)
+from reach_analytics.handlers.touches import Defaults, batch
 
 STATUS = {"delivery.sent": "sent", "delivery.failed": "failed", "delivery.suppressed": "suppressed"}
 RANK = {"failed": 0, "suppressed": 1, "sent": 2}  # which of two outcomes at one instant stands
@@ -51,25 +39,83 @@ DECISION = {
     "outreach.suppressed": "suppressed",
 }
 Handler = Callable[[Any, UnitOfWork], Awaitable[None]]
+# what `preload` found for the batch, in uow.cache: keys (and rows) that exist already
+OUTREACH, DELIVERIES, RECEIPTS, SNAPSHOTS = (
+    "analytics.outreach",
+    "analytics.deliveries",
+    "analytics.receipts",
+    "analytics.snapshots",
+)
+CHUNK = 500
 
 
-@dataclass(frozen=True)
-class Defaults:
-    """What a decision is measured by when its event predates goal_event and the window."""
+async def preload(events: list[Event], uow: UnitOfWork) -> None:
+    """Load in a few queries the rows the batch's handlers would look up one event at a time."""
+    outreach, deliveries, receipts, accounts = set(), set(), set(), set()
+    for event in events:
+        p: Any = event.payload
+        if event.event_type in DECISION:
+            outreach.add(p.idempotency_key)
+        elif event.event_type in STATUS:
+            deliveries.add(p.idempotency_key)
+        elif event.event_type == "delivery.receipted":
+            receipts.add(p.idempotency_key)
+        elif event.event_type == "positions.snapshot":
+            accounts.add(p.account_id)
+    session = uow.session
+    known_outreach: set[str] = set()
+    known_deliveries: dict[str, DeliveryRow] = {}
+    known_receipts: set[tuple[str, str]] = set()
+    known_snapshots: dict[tuple[str, Any], AssetSnapshotRow] = {}
+    for chunk in _chunks(outreach):
+        query = select(OutreachRow.idempotency_key).where(OutreachRow.idempotency_key.in_(chunk))
+        known_outreach.update(await session.scalars(query))
+    for chunk in _chunks(deliveries):
+        query = select(DeliveryRow).where(DeliveryRow.idempotency_key.in_(chunk))
+        known_deliveries.update((r.idempotency_key, r) for r in await session.scalars(query))
+    for chunk in _chunks(receipts):
+        query = select(ReceiptRow.idempotency_key, ReceiptRow.status).where(
+            ReceiptRow.idempotency_key.in_(chunk)
+        )
+        known_receipts.update((k, s) for k, s in (await session.execute(query)).all())
+    days = {e.payload.trading_day for e in events if e.event_type == "positions.snapshot"}  # type: ignore[attr-defined]
+    for chunk in _chunks(accounts):
+        query = select(AssetSnapshotRow).where(
+            AssetSnapshotRow.account_id.in_(chunk), AssetSnapshotRow.trading_day.in_(days)
+        )
+        known_snapshots.update(
+            ((r.account_id, r.trading_day), r) for r in await session.scalars(query)
+        )
+    uow.cache.update(
+        {
+            OUTREACH: known_outreach,
+            DELIVERIES: known_deliveries,
+            RECEIPTS: known_receipts,
+            SNAPSHOTS: known_snapshots,
+        }
+    )
 
-    goal_event: str = "trade.executed"
-    window_days: float = 7.0
+
+def _chunks(values: set[Any]) -> list[list[Any]]:
+    ordered = sorted(values)
+    return [ordered[i : i + CHUNK] for i in range(0, len(ordered), CHUNK)]
 
 
 def _text(value: object) -> str | None:
     return None if value is None else str(value)
 
 
-async def on_outreach(event: Event, uow: UnitOfWork, defaults: Defaults) -> None:
+async def on_outreach(event: Event, uow: UnitOfWork) -> None:
     """A decision, once per idempotency key; requested and held-out decisions make touches."""
     p: Any = event.payload
-    if await uow.session.get(OutreachRow, p.idempotency_key) is not None:
+    known = uow.cache.get(OUTREACH)
+    if known is None:
+        if await uow.session.get(OutreachRow, p.idempotency_key) is not None:
+            return
+    elif p.idempotency_key in known:
         return
+    else:
+        known.add(p.idempotency_key)
     decision = DECISION[event.event_type]
     uow.session.add(
         OutreachRow(
@@ -90,16 +136,16 @@ async def on_outreach(event: Event, uow: UnitOfWork, defaults: Defaults) -> None
             window_days=p.attribution_window_days,
         )
     )
-    count = counters(uow)
-    count.add(p.campaign_id, "decision", decision)
+    work = batch(uow)
+    work.counters.add(p.campaign_id, "decision", decision)
     if decision == "suppressed":
-        count.add(p.campaign_id, "gate", f"{p.gate}{SEP}{p.reason}")
+        work.counters.add(p.campaign_id, "gate", f"{p.gate}{SEP}{p.reason}")
     else:
-        await refresh_touch(uow, p.campaign_id, event.client_id, defaults)
+        work.touched(event.client_id)
 
 
 async def on_delivery(
-    event: DeliverySent | DeliveryFailed | DeliverySuppressed, uow: UnitOfWork, defaults: Defaults
+    event: DeliverySent | DeliveryFailed | DeliverySuppressed, uow: UnitOfWork
 ) -> None:
     """The outcome a send ended with (the latest in event time), and when it was first sent."""
     p = event.payload
@@ -107,24 +153,30 @@ async def on_delivery(
     sent_at = event.occurred_at if status == "sent" else None
     reason = getattr(p, "reason", None)
     reason = reason[:300] if reason else None
-    count = counters(uow)
-    row = await uow.session.get(DeliveryRow, p.idempotency_key)
+    work = batch(uow)
+    count = work.counters
+    known = uow.cache.get(DELIVERIES)
+    if known is None:
+        row = await uow.session.get(DeliveryRow, p.idempotency_key)
+    else:
+        row = known.get(p.idempotency_key)
     if row is None:
         _count_outcome(count, p.campaign_id, status, reason, 1)
         if sent_at is not None:
             count.add(p.campaign_id, "sent", "")
-        uow.session.add(
-            DeliveryRow(
-                idempotency_key=p.idempotency_key,
-                status=status,
-                channel=str(p.channel),
-                at=event.occurred_at,
-                campaign_id=p.campaign_id,
-                client_id=event.client_id,
-                sent_at=sent_at,
-                reason=reason,
-            )
+        row = DeliveryRow(
+            idempotency_key=p.idempotency_key,
+            status=status,
+            channel=str(p.channel),
+            at=event.occurred_at,
+            campaign_id=p.campaign_id,
+            client_id=event.client_id,
+            sent_at=sent_at,
+            reason=reason,
         )
+        uow.session.add(row)
+        if known is not None:
+            known[p.idempotency_key] = row
     else:
         if (event.occurred_at, RANK[status]) >= (row.at, RANK[row.status]):
             _count_outcome(count, p.campaign_id, row.status, row.reason, -1)
@@ -136,7 +188,7 @@ async def on_delivery(
                 count.add(p.campaign_id, "sent", "")
             row.sent_at = sent_at
     if sent_at is not None:
-        await refresh_touch(uow, p.campaign_id, event.client_id, defaults)
+        work.touched(event.client_id)
 
 
 def _count_outcome(
@@ -150,8 +202,15 @@ def _count_outcome(
 async def on_receipt(event: DeliveryReceipted, uow: UnitOfWork) -> None:
     """A provider's receipt or an advisor's call outcome; each status counts once per send."""
     p = event.payload
-    if await uow.session.get(ReceiptRow, (p.idempotency_key, str(p.status))) is None:
-        counters(uow).add(p.campaign_id, "receipt", str(p.status))
+    key = (p.idempotency_key, str(p.status))
+    known = uow.cache.get(RECEIPTS)
+    if known is None:
+        fresh = await uow.session.get(ReceiptRow, key) is None
+    else:
+        fresh = key not in known
+        known.add(key)
+    if fresh:
+        batch(uow).counters.add(p.campaign_id, "receipt", str(p.status))
         uow.session.add(
             ReceiptRow(
                 idempotency_key=p.idempotency_key,
@@ -167,8 +226,6 @@ async def on_fact(event: Event, uow: UnitOfWork) -> None:
     """An upstream event a goal or a conversion path can name: type, time and amount only."""
     if isinstance(event, FundsTransferred) and event.payload.direction != "in":
         return  # a deposit is the goal; money leaving is not a conversion
-    if await uow.session.get(ConversionEventRow, event.event_id) is not None:
-        return
     amount = getattr(event.payload, "amount", None)
     uow.session.add(
         ConversionEventRow(
@@ -179,131 +236,31 @@ async def on_fact(event: Event, uow: UnitOfWork) -> None:
             amount=Decimal(amount) if amount is not None else None,
         )
     )
-    await refresh_client(uow, event.client_id, goals_fed_by(event.event_type))
+    batch(uow).touched(event.client_id)
 
 
 async def on_snapshot(event: PositionsSnapshot, uow: UnitOfWork) -> None:
     """An account's end-of-day total assets; a later snapshot of the same day replaces it."""
     p = event.payload
-    row = await uow.session.get(AssetSnapshotRow, (p.account_id, p.trading_day))
+    key = (p.account_id, p.trading_day)
+    known = uow.cache.get(SNAPSHOTS)
+    row = await uow.session.get(AssetSnapshotRow, key) if known is None else known.get(key)
     if row is None:
-        uow.session.add(
-            AssetSnapshotRow(
-                account_id=p.account_id,
-                trading_day=p.trading_day,
-                client_id=event.client_id,
-                occurred_at=event.occurred_at,
-                total_assets=p.total_assets,
-            )
+        row = AssetSnapshotRow(
+            account_id=p.account_id,
+            trading_day=p.trading_day,
+            client_id=event.client_id,
+            occurred_at=event.occurred_at,
+            total_assets=p.total_assets,
         )
+        uow.session.add(row)
+        if known is not None:
+            known[key] = row
     elif event.occurred_at >= row.occurred_at:
         row.occurred_at, row.total_assets = event.occurred_at, p.total_assets
     else:
         return
-    await refresh_client(uow, event.client_id, tuple(SNAPSHOT_GOALS))
-
-
-async def refresh_touch(
-    uow: UnitOfWork, campaign_id: str, client_id: str, defaults: Defaults
-) -> None:
-    """Rebuild one campaign's touch of one client from its decisions and deliveries."""
-    session = uow.session
-    rows = (
-        await session.execute(
-            select(OutreachRow, DeliveryRow)
-            .outerjoin(DeliveryRow, DeliveryRow.idempotency_key == OutreachRow.idempotency_key)
-            .where(OutreachRow.campaign_id == campaign_id, OutreachRow.client_id == client_id)
-        )
-    ).all()
-    held = [(o.decided_at, o.idempotency_key, o, None) for o, _ in rows if o.held_out]
-    sent = [
-        (d.sent_at, o.idempotency_key, o, d)
-        for o, d in rows
-        if o.decision == "requested" and d is not None and d.sent_at is not None
-    ]
-    touch = await session.get(TouchRow, (campaign_id, client_id))
-    before = touch_contribution(touch) if touch is not None else []
-    count = counters(uow)
-    count.apply(before, -1)
-    if not held and not sent:
-        if touch is not None:
-            await session.delete(touch)
-        return
-    at, key, outreach, delivery = min(held or sent, key=lambda t: (t[0], t[1]))
-    if touch is None:
-        touch = TouchRow(campaign_id=campaign_id, client_id=client_id)
-        session.add(touch)
-    touch.arm = "holdout" if held else "treated"
-    touch.idempotency_key, touch.touched_at = key, at
-    touch.goal_event = outreach.goal_event or defaults.goal_event
-    touch.window_days = float(outreach.window_days or defaults.window_days)
-    touch.variant, touch.script_version = outreach.variant, outreach.script_version
-    touch.channel = delivery.channel if delivery is not None else outreach.channel
-    touch.segment_id = outreach.segment_id
-    await _convert(session, touch)
-    count.apply(touch_contribution(touch))
-
-
-async def refresh_client(uow: UnitOfWork, client_id: str, goals: tuple[str, ...]) -> None:
-    """A new fact: re-evaluate this client's touches whose goal it can change."""
-    touches = await uow.session.scalars(
-        select(TouchRow).where(TouchRow.client_id == client_id, TouchRow.goal_event.in_(goals))
-    )
-    count = counters(uow)
-    for touch in list(touches):
-        before = touch_contribution(touch)
-        await _convert(uow.session, touch)
-        after = touch_contribution(touch)
-        if after != before:
-            count.apply(before, -1)
-            count.apply(after)
-
-
-async def _convert(session: AsyncSession, touch: TouchRow) -> None:
-    window = timedelta(days=touch.window_days)
-    facts = await _facts(session, touch.client_id, touch.goal_event, touch.touched_at, window)
-    snapshots = (
-        await client_snapshots(session, touch.client_id)
-        if touch.goal_event in SNAPSHOT_GOALS
-        else []
-    )
-    found = conversion(touch.goal_event, touch.touched_at, window, facts, snapshots)
-    touch.converted_at = found.at if found else None
-    touch.converted_amount = found.amount if found else None
-
-
-async def _facts(
-    session: AsyncSession, client_id: str, goal: str, touched_at: datetime, window: timedelta
-) -> list[Fact]:
-    types = source_events(goal)
-    if not types:
-        return []
-    query = select(ConversionEventRow.occurred_at, ConversionEventRow.amount).where(
-        ConversionEventRow.client_id == client_id, ConversionEventRow.event_type.in_(types)
-    )
-    if goal == FIRST_TRADE:
-        query = query.order_by(ConversionEventRow.occurred_at).limit(1)
-    else:
-        query = query.where(
-            ConversionEventRow.occurred_at > touched_at,
-            ConversionEventRow.occurred_at <= touched_at + window,
-        ).order_by(ConversionEventRow.occurred_at, ConversionEventRow.event_id)
-    return [Fact(at, amount) for at, amount in (await session.execute(query)).all()]
-
-
-async def client_snapshots(session: AsyncSession, client_id: str) -> list[Snapshot]:
-    """The client's end-of-day total assets: the sum over their accounts, per trading day."""
-    rows = await session.execute(
-        select(
-            AssetSnapshotRow.trading_day,
-            func.max(AssetSnapshotRow.occurred_at),
-            func.sum(AssetSnapshotRow.total_assets),
-        )
-        .where(AssetSnapshotRow.client_id == client_id)
-        .group_by(AssetSnapshotRow.trading_day)
-        .order_by(AssetSnapshotRow.trading_day)
-    )
-    return [Snapshot(day, aware(at), Decimal(total)) for day, at, total in rows.all()]
+    batch(uow).touched(event.client_id)
 
 
 FACT_TYPES = {
@@ -323,20 +280,22 @@ FACT_TYPES = {
 
 
 def subscriptions(defaults: Defaults) -> dict[str, dict[str, Handler]]:
-    """Topic -> event type -> handler; outreach and deliveries know the measuring defaults."""
+    """Topic -> event type -> handler; each transaction's batch knows the measuring defaults."""
 
-    async def outreach(event: Event, uow: UnitOfWork) -> None:
-        await on_outreach(event, uow, defaults)
+    def bound(handler: Handler) -> Handler:
+        async def run(event: Any, uow: UnitOfWork) -> None:
+            batch(uow, defaults)
+            await handler(event, uow)
 
-    async def delivery(event: Any, uow: UnitOfWork) -> None:
-        await on_delivery(event, uow, defaults)
+        return run
 
-    facts: dict[str, dict[str, Handler]] = {
-        topic: {t: on_fact for t in types} for topic, types in FACT_TYPES.items()
-    }
+    facts = {topic: dict.fromkeys(types, bound(on_fact)) for topic, types in FACT_TYPES.items()}
     return {
-        "reach.outreach.v1": {t: outreach for t in DECISION},
-        "reach.deliveries.v1": {**{t: delivery for t in STATUS}, "delivery.receipted": on_receipt},
+        "reach.outreach.v1": dict.fromkeys(DECISION, bound(on_outreach)),
+        "reach.deliveries.v1": {
+            **dict.fromkeys(STATUS, bound(on_delivery)),
+            "delivery.receipted": bound(on_receipt),
+        },
         **facts,
-        "trading.positions.v1": {"positions.snapshot": on_snapshot},
+        "trading.positions.v1": {"positions.snapshot": bound(on_snapshot)},
     }
