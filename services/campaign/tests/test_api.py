@@ -240,18 +240,6 @@ async def test_a_service_notice_can_be_activated_by_its_author_without_a_second_
         assert script["versions"][0]["body"] == "Dear client {client_id}, thank you ({segment})."
 
 
-async def test_write_routes_refuse_a_request_that_does_not_say_who_is_acting(
-    sqlite_url: str, broker: Broker
-) -> None:
-    async with running(bootstrap(settings(sqlite_url, broker))) as (_, http):
-        response = await http.post("/catalogue", json=FUND)
-        assert response.status_code == 401
-        assert located(response) == [
-            (["header", "X-Reach-Actor"], "say who is acting: X-Reach-Actor")
-        ]
-        assert (await http.get("/catalogue")).status_code == 200
-
-
 def portrait(client_id: str, version: int, **fields: Any) -> PortraitUpdated:
     return PortraitUpdated(
         event_id=f"prt-{client_id}-{version}",

@@ -9,11 +9,14 @@ from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel
 from sqlalchemy import func, select
 
+from reach_runtime.auth import Role, allow
 from reach_runtime.db import dead_letters
 from reach_runtime.dead_letters import replay
 from reach_runtime.http import Session, Uow, runtime_of
 
-router = APIRouter(prefix="/dead-letters", tags=["operations"])
+router = APIRouter(
+    prefix="/dead-letters", tags=["operations"], dependencies=[allow(Role.ops_admin)]
+)
 
 
 class DeadLetterOut(BaseModel):

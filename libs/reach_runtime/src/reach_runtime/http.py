@@ -11,13 +11,16 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from reach_runtime.auth import public
 from reach_runtime.errors import DomainError
 from reach_runtime.uow import UnitOfWork
 
 if TYPE_CHECKING:
     from reach_runtime.service import Runtime
 
-health = APIRouter(tags=["operations"])
+health = APIRouter(
+    tags=["operations"], dependencies=[public("probes and the Prometheus scrape (no client data)")]
+)
 
 
 def runtime_of(request: Request) -> Runtime:

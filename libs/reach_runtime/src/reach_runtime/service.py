@@ -17,6 +17,7 @@ from reach_contracts import DEAD_LETTER_TOPIC, TOPICS
 from sqlalchemy import MetaData
 
 from reach_runtime import migrations
+from reach_runtime.auth import Authenticator, check_routes
 from reach_runtime.clock import Clock
 from reach_runtime.consumer import BatchConsumer, Preload, Subscriptions
 from reach_runtime.db import create_engine, session_factory
@@ -57,6 +58,7 @@ class Runtime:
         self.definition = definition
         self.settings = definition.settings
         self.clock = clock or self.settings.clock()
+        self.authenticator = Authenticator.from_settings(self.settings)
         self.engine = create_engine(self.settings.effective_database_url)
         self.sessions = session_factory(self.engine)
         self.uows = UnitOfWorkFactory(
@@ -182,6 +184,7 @@ def create_app(runtime: Runtime, roles: Sequence[str] = ROLES) -> FastAPI:
         for router in definition.routers:
             app.include_router(router)
     install_error_handlers(app)
+    check_routes(app)
     return app
 
 

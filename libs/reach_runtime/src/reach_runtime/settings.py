@@ -7,7 +7,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from reach_runtime.clock import Clock, ScaledClock, SystemClock
@@ -57,6 +57,28 @@ class ServiceSettings(BaseSettings):
     )
     relay_batch_size: int = Field(default=500, ge=1, le=10_000)
     relay_poll_interval_ms: int = Field(default=200, ge=10, le=60_000)
+    # authentication (reach_runtime.auth)
+    auth_mode: Literal["auto", "on", "off"] = Field(
+        default="auto", description="auto: off for REACH_ENV local and test, on in production"
+    )
+    auth_jwt_key: SecretStr | None = Field(
+        default=None, description="PEM public key of the identity provider (or HS* shared secret)"
+    )
+    auth_jwt_algorithms: list[str] = Field(default=["RS256"], min_length=1)
+    auth_jwt_issuer: str | None = None
+    auth_jwt_audience: str | None = "reach"
+    auth_roles_claim: str = "roles"
+    auth_advisor_claim: str = "advisor_id"
+    auth_api_keys: dict[str, dict] = Field(
+        default_factory=dict,
+        description='JSON: SHA-256 of a key -> {"name": ..., "roles": [...]}, for upstream systems',
+    )
+
+    @property
+    def auth_enforced(self) -> bool:
+        if self.auth_mode == "auto":
+            return self.reach_env == "production"
+        return self.auth_mode == "on"
 
     @model_validator(mode="after")
     def _refuse_unsafe_defaults(self) -> ServiceSettings:
@@ -65,6 +87,13 @@ class ServiceSettings(BaseSettings):
                 raise ValueError("production needs DATABASE_URL pointing at PostgreSQL")
             if _loopback_only(self.kafka_bootstrap_servers):
                 raise ValueError("production needs KAFKA_BOOTSTRAP_SERVERS of the real cluster")
+            if self.auth_mode == "off":
+                raise ValueError("production needs authentication: AUTH_MODE=off is refused")
+        if self.auth_enforced:
+            if self.auth_jwt_key is None and not self.auth_api_keys:
+                raise ValueError("authentication needs AUTH_JWT_KEY or AUTH_API_KEYS")
+            if self.auth_jwt_key is not None and not self.auth_jwt_issuer:
+                raise ValueError("AUTH_JWT_KEY needs AUTH_JWT_ISSUER, the issuer to trust")
         return self
 
     def clock(self) -> Clock:

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from fastapi import APIRouter
 from fastapi.responses import FileResponse
+from reach_runtime.auth import public
 from reach_runtime.errors import NotFound
 
 STATIC = Path(__file__).resolve().parent.parent / "static"
@@ -21,7 +22,9 @@ MEDIA_TYPES = {
     ".md": "text/markdown; charset=utf-8",
 }
 
-router = APIRouter(tags=["dashboard"])
+# The page and its files hold no data: the data comes from the results API, with the
+# caller's credentials (behind the brokerage's sign-in proxy when AUTH_MODE=on).
+router = APIRouter(tags=["dashboard"], dependencies=[public("static page and scripts, no data")])
 
 
 def _static_files() -> dict[str, Path]:

@@ -1,36 +1,25 @@
-"""Who is acting, until authentication arrives: the one function the JWT work will replace."""
+"""Who is acting, and in which capacity: the caller's subject, admitted by role.
 
-from __future__ import annotations
+Editors write campaigns and scripts; compliance reviews them (maker-checker: never the author)
+and owns the catalogue's risk ratings; operations admins may do all of it. With AUTH_MODE=off
+(local and test) the actor is named by the X-Reach-Actor header, `local` when it is missing.
+"""
 
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import Depends, Header, HTTPException, Request, status
-from reach_runtime.http import runtime_of
-
-ACTOR_HEADER = "X-Reach-Actor"
-LOCAL_ACTOR = "local"
-
-
-async def acting(
-    request: Request,
-    x_reach_actor: Annotated[
-        str | None,
-        Header(
-            alias=ACTOR_HEADER,
-            max_length=128,
-            description="who makes the change (required outside REACH_ENV=local)",
-        ),
-    ] = None,
-) -> str:
-    """The actor named by the header; the quick start (REACH_ENV=local) may omit it."""
-    if x_reach_actor and x_reach_actor.strip():
-        return x_reach_actor.strip()
-    if runtime_of(request).settings.reach_env == "local":
-        return LOCAL_ACTOR
-    raise HTTPException(
-        status.HTTP_401_UNAUTHORIZED,
-        detail=[{"loc": ["header", ACTOR_HEADER], "msg": f"say who is acting: {ACTOR_HEADER}"}],
-    )
+from fastapi import Depends
+from reach_runtime.auth import Allow, Principal, Role
 
 
-Actor = Annotated[str, Depends(acting)]
+def _acting(*roles: Role) -> Any:
+    admit = Allow(roles)
+
+    async def subject(principal: Annotated[Principal, Depends(admit)]) -> str:
+        return principal.subject
+
+    return Annotated[str, Depends(subject)]
+
+
+Editor = _acting(Role.campaign_editor, Role.ops_admin)
+Compliance = _acting(Role.compliance, Role.ops_admin)
+Stopper = _acting(Role.campaign_editor, Role.compliance, Role.ops_admin)  # pause, end

@@ -7,12 +7,15 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 from pydantic import AwareDatetime, BaseModel, ConfigDict
+from reach_runtime.auth import Role, allow
 from reach_runtime.http import Session
 from sqlalchemy import select
 
 from reach_campaign.db.tables import AuditRow
 
-router = APIRouter(prefix="/audit", tags=["audit"])
+router = APIRouter(
+    prefix="/audit", tags=["audit"], dependencies=[allow(Role.compliance, Role.ops_admin)]
+)
 
 
 class AuditOut(BaseModel):

@@ -7,17 +7,20 @@ from typing import Annotated, Any, Literal, cast
 
 from fastapi import APIRouter, Body, Query, Request, Response, status
 from pydantic import BaseModel, ConfigDict, Field
+from reach_runtime.auth import STAFF, Role, allow
 from reach_runtime.http import Session, Uow
 from sqlalchemy import select
 
-from reach_campaign.api.actor import Actor
+from reach_campaign.api.actor import Compliance, Editor, Stopper
 from reach_campaign.api.documents import dump, load, parse_model, parse_spec
 from reach_campaign.api.params import MAX_VERSION, Review, VersionNumber
 from reach_campaign.db.tables import CampaignRow, CampaignVersionRow
 from reach_campaign.domain.model import OneMessageCampaign
 from reach_campaign.handlers import campaigns as handle
 
-router = APIRouter(prefix="/campaigns", tags=["campaigns"])
+router = APIRouter(
+    prefix="/campaigns", tags=["campaigns"], dependencies=[allow(*STAFF, Role.bi_reader)]
+)
 Status = Literal["draft", "pending_approval", "active", "paused", "ended"]
 
 
@@ -124,7 +127,7 @@ async def post_campaign(
         Body(description="a campaign document, or the one-message form", openapi_examples=EXAMPLES),
     ],
     uow: Uow,
-    actor: Actor,
+    actor: Editor,
 ) -> CampaignOut:
     if "trigger_segment_id" in document:
         message = parse_model(OneMessageCampaign, document)
@@ -149,7 +152,7 @@ async def post_campaign(
         }
     },
 )
-async def import_campaign(request: Request, uow: Uow, actor: Actor) -> CampaignOut:
+async def import_campaign(request: Request, uow: Uow, actor: Editor) -> CampaignOut:
     document = load(await request.body(), request.headers.get("content-type", ""))
     campaign = await handle.create_campaign(uow=uow, actor=actor, spec=parse_spec(document))
     return await _out(uow.session, campaign)
@@ -174,7 +177,7 @@ async def get_campaign(campaign_id: str, session: Session) -> CampaignOut:
     summary="Edit: a draft in place, otherwise a new draft version (approved ones never change)",
 )
 async def put_campaign(
-    campaign_id: str, document: Annotated[dict[str, Any], Body()], uow: Uow, actor: Actor
+    campaign_id: str, document: Annotated[dict[str, Any], Body()], uow: Uow, actor: Editor
 ) -> CampaignVersionRow:
     spec = parse_spec(document)
     return await handle.edit_campaign(uow=uow, actor=actor, campaign_id=campaign_id, spec=spec)
@@ -212,7 +215,7 @@ async def export_campaign(
 
 
 @router.post("/{campaign_id}/submit", response_model=CampaignOut, summary="Ask for approval")
-async def submit(campaign_id: str, uow: Uow, actor: Actor) -> CampaignOut:
+async def submit(campaign_id: str, uow: Uow, actor: Editor) -> CampaignOut:
     campaign = await handle.submit_campaign(uow=uow, actor=actor, campaign_id=campaign_id)
     return await _out(uow.session, campaign)
 
@@ -223,7 +226,7 @@ async def submit(campaign_id: str, uow: Uow, actor: Actor) -> CampaignOut:
     summary="Approve the pending version (not by its author); it goes live",
 )
 async def approve(
-    campaign_id: str, uow: Uow, actor: Actor, review: Review | None = None
+    campaign_id: str, uow: Uow, actor: Compliance, review: Review | None = None
 ) -> CampaignOut:
     return await _review(campaign_id, uow, actor, review, approve=True)
 
@@ -232,7 +235,7 @@ async def approve(
     "/{campaign_id}/reject", response_model=CampaignOut, summary="Reject the pending version"
 )
 async def reject(
-    campaign_id: str, uow: Uow, actor: Actor, review: Review | None = None
+    campaign_id: str, uow: Uow, actor: Compliance, review: Review | None = None
 ) -> CampaignOut:
     return await _review(campaign_id, uow, actor, review, approve=False)
 
@@ -252,18 +255,18 @@ async def _review(
     response_model=CampaignOut,
     summary="Resume a paused campaign, or put a service notice's draft live",
 )
-async def activate(campaign_id: str, uow: Uow, actor: Actor) -> CampaignOut:
+async def activate(campaign_id: str, uow: Uow, actor: Editor) -> CampaignOut:
     campaign = await handle.activate_campaign(uow=uow, actor=actor, campaign_id=campaign_id)
     return await _out(uow.session, campaign)
 
 
 @router.post("/{campaign_id}/pause", response_model=CampaignOut, summary="Stop firing for now")
-async def pause(campaign_id: str, uow: Uow, actor: Actor) -> CampaignOut:
+async def pause(campaign_id: str, uow: Uow, actor: Stopper) -> CampaignOut:
     campaign = await handle.pause_campaign(uow=uow, actor=actor, campaign_id=campaign_id)
     return await _out(uow.session, campaign)
 
 
 @router.post("/{campaign_id}/end", response_model=CampaignOut, summary="Stop for good")
-async def end(campaign_id: str, uow: Uow, actor: Actor) -> CampaignOut:
+async def end(campaign_id: str, uow: Uow, actor: Stopper) -> CampaignOut:
     campaign = await handle.end_campaign(uow=uow, actor=actor, campaign_id=campaign_id)
     return await _out(uow.session, campaign)

@@ -7,16 +7,19 @@ from typing import Any
 
 from fastapi import APIRouter, status
 from pydantic import BaseModel, ConfigDict
+from reach_runtime.auth import STAFF, Role, allow
 from reach_runtime.http import Session, Uow
 from sqlalchemy import select
 
-from reach_campaign.api.actor import Actor
+from reach_campaign.api.actor import Compliance
 from reach_campaign.db.tables import CatalogueItemRow
 from reach_campaign.domain.catalogue import CatalogueItem, Kind, NewCatalogueItem
 from reach_campaign.domain.model import Purpose
 from reach_campaign.handlers import catalogue as handle
 
-router = APIRouter(prefix="/catalogue", tags=["catalogue"])
+router = APIRouter(
+    prefix="/catalogue", tags=["catalogue"], dependencies=[allow(*STAFF, Role.bi_reader)]
+)
 
 
 class ItemOut(BaseModel):
@@ -35,7 +38,7 @@ class ItemOut(BaseModel):
 
 
 @router.post("", response_model=ItemOut, status_code=status.HTTP_201_CREATED, summary="Add an item")
-async def post_item(body: NewCatalogueItem, uow: Uow, actor: Actor) -> CatalogueItemRow:
+async def post_item(body: NewCatalogueItem, uow: Uow, actor: Compliance) -> CatalogueItemRow:
     return await handle.add_item(uow=uow, actor=actor, item=body)
 
 
@@ -62,10 +65,12 @@ async def get_item(item_id: str, session: Session) -> CatalogueItemRow:
 
 
 @router.put("/{item_id}", response_model=ItemOut, summary="Replace an item's description")
-async def put_item(item_id: str, body: CatalogueItem, uow: Uow, actor: Actor) -> CatalogueItemRow:
+async def put_item(
+    item_id: str, body: CatalogueItem, uow: Uow, actor: Compliance
+) -> CatalogueItemRow:
     return await handle.change_item(uow=uow, actor=actor, item_id=item_id, item=body)
 
 
 @router.delete("/{item_id}", response_model=ItemOut, summary="Retire (items are never deleted)")
-async def retire_item(item_id: str, uow: Uow, actor: Actor) -> CatalogueItemRow:
+async def retire_item(item_id: str, uow: Uow, actor: Compliance) -> CatalogueItemRow:
     return await handle.retire_item(uow=uow, actor=actor, item_id=item_id)

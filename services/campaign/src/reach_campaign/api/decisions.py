@@ -8,12 +8,13 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from reach_runtime.auth import STAFF, allow
 from reach_runtime.errors import NotFound
 from reach_runtime.http import Session, Uow, runtime_of
 from sqlalchemy import func, select
 
 from reach_campaign.adapters.audit import record, snapshot
-from reach_campaign.api.actor import Actor
+from reach_campaign.api.actor import Compliance
 from reach_campaign.api.params import MAX_VERSION
 from reach_campaign.db.tables import DecisionRow, GateSwitchRow
 from reach_campaign.domain.model import CampaignSpec
@@ -21,7 +22,7 @@ from reach_campaign.handlers import campaigns as handle
 from reach_campaign.handlers.decisions import GLOBAL_PAUSE
 from reach_campaign.handlers.dry_run import dry_run
 
-router = APIRouter(tags=["protection gate"])
+router = APIRouter(tags=["protection gate"], dependencies=[allow(*STAFF)])
 Decision = Literal["requested", "held_out", "suppressed", "skipped", "scheduled"]
 
 
@@ -144,7 +145,7 @@ async def get_gate(request: Request, session: Session) -> GateOut:
     response_model=GateOut,
     summary="Pause (or resume) every outreach; held sends wait and go out on resume",
 )
-async def put_pause(body: PauseIn, request: Request, uow: Uow, actor: Actor) -> GateOut:
+async def put_pause(body: PauseIn, request: Request, uow: Uow, actor: Compliance) -> GateOut:
     switch = await uow.session.get(GateSwitchRow, GLOBAL_PAUSE)
     before = snapshot(switch)
     if switch is None:

@@ -8,17 +8,20 @@ from typing import Annotated
 from fastapi import APIRouter, Body, status
 from pydantic import BaseModel, ConfigDict, Field
 from reach_contracts import Channel
+from reach_runtime.auth import STAFF, Role, allow
 from reach_runtime.http import Session, Uow
 from sqlalchemy import select
 
-from reach_campaign.api.actor import Actor
+from reach_campaign.api.actor import Compliance, Editor
 from reach_campaign.api.params import Review, VersionNumber
 from reach_campaign.db.tables import ScriptRow, ScriptVersionRow
 from reach_campaign.domain.linter import lint
 from reach_campaign.domain.model import Purpose
 from reach_campaign.handlers import scripts as handle
 
-router = APIRouter(prefix="/scripts", tags=["scripts"])
+router = APIRouter(
+    prefix="/scripts", tags=["scripts"], dependencies=[allow(*STAFF, Role.bi_reader)]
+)
 
 Subject = Annotated[str | None, Field(default=None, max_length=200)]
 Words = Annotated[str, Field(min_length=1, max_length=4000, description="{name} placeholders")]
@@ -116,7 +119,7 @@ async def _out(session: Session, script: ScriptRow) -> ScriptOut:
 @router.post(
     "", response_model=ScriptOut, status_code=status.HTTP_201_CREATED, summary="A new script"
 )
-async def post_script(body: ScriptIn, uow: Uow, actor: Actor) -> ScriptOut:
+async def post_script(body: ScriptIn, uow: Uow, actor: Editor) -> ScriptOut:
     script = await handle.create_script(uow=uow, actor=actor, **body.model_dump())
     return await _out(uow.session, script)
 
@@ -144,7 +147,7 @@ async def get_script(script_id: str, session: Session) -> ScriptOut:
     status_code=status.HTTP_201_CREATED,
     summary="Edit: always a new draft version",
 )
-async def post_version(script_id: str, body: WordsIn, uow: Uow, actor: Actor) -> ScriptVersionOut:
+async def post_version(script_id: str, body: WordsIn, uow: Uow, actor: Editor) -> ScriptVersionOut:
     row = await handle.add_version(
         uow=uow, actor=actor, script_id=script_id, subject=body.subject, body=body.body
     )
@@ -165,7 +168,7 @@ async def get_version(script_id: str, version: VersionNumber, session: Session) 
     summary="Ask for approval (refused while the linter finds anything)",
 )
 async def submit(
-    script_id: str, version: VersionNumber, uow: Uow, actor: Actor
+    script_id: str, version: VersionNumber, uow: Uow, actor: Editor
 ) -> ScriptVersionOut:
     row = await handle.submit_version(uow=uow, actor=actor, script_id=script_id, version=version)
     return _version_out(await handle.get_script(uow.session, script_id), row)
@@ -177,7 +180,11 @@ async def submit(
     summary="Approve (not by its author or submitter); the version is then final",
 )
 async def approve(
-    script_id: str, version: VersionNumber, uow: Uow, actor: Actor, review: Review | None = None
+    script_id: str,
+    version: VersionNumber,
+    uow: Uow,
+    actor: Compliance,
+    review: Review | None = None,
 ) -> ScriptVersionOut:
     return await _review(script_id, version, uow, actor, review, approve=True)
 
@@ -186,7 +193,11 @@ async def approve(
     "/{script_id}/versions/{version}/reject", response_model=ScriptVersionOut, summary="Reject"
 )
 async def reject(
-    script_id: str, version: VersionNumber, uow: Uow, actor: Actor, review: Review | None = None
+    script_id: str,
+    version: VersionNumber,
+    uow: Uow,
+    actor: Compliance,
+    review: Review | None = None,
 ) -> ScriptVersionOut:
     return await _review(script_id, version, uow, actor, review, approve=False)
 

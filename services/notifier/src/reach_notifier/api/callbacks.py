@@ -11,6 +11,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Request
 from pydantic import BaseModel, Field, ValidationError
+from reach_runtime.auth import public
 from reach_runtime.errors import DomainError, Invalid
 from reach_runtime.http import Uow, runtime_of
 from sqlalchemy.exc import IntegrityError
@@ -18,7 +19,11 @@ from sqlalchemy.exc import IntegrityError
 from reach_notifier.api.params import NO_NUL
 from reach_notifier.handlers.feedback import record_receipt, record_sms_reply
 
-router = APIRouter(prefix="/callbacks", tags=["provider callbacks"])
+router = APIRouter(
+    prefix="/callbacks",
+    tags=["provider callbacks"],
+    dependencies=[public("providers sign each callback (HMAC of the body, checked below)")],
+)
 
 
 class Unauthorized(DomainError):

@@ -7,6 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict
+from reach_runtime.auth import Role, allow
 from reach_runtime.errors import NotFound
 from reach_runtime.http import Session, Uow
 from sqlalchemy import select
@@ -14,7 +15,10 @@ from sqlalchemy import select
 from reach_notifier.api.params import ClientQuery, SendKey
 from reach_notifier.db.tables import InboxMessageRow
 
-router = APIRouter(prefix="/inbox", tags=["inbox"])
+# The app backend reads a client's inbox for them (an upstream system with an API key).
+router = APIRouter(
+    prefix="/inbox", tags=["inbox"], dependencies=[allow(Role.upstream, Role.ops_admin)]
+)
 
 
 class InboxMessageOut(BaseModel):

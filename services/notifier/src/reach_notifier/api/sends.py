@@ -7,6 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict
+from reach_runtime.auth import STAFF, Role, allow
 from reach_runtime.errors import Conflict, NotFound
 from reach_runtime.http import Session, Uow
 from sqlalchemy import select
@@ -14,7 +15,7 @@ from sqlalchemy import select
 from reach_notifier.api.params import CLIENT, SendKey
 from reach_notifier.db.tables import SendRow
 
-router = APIRouter(prefix="/sends", tags=["sends"])
+router = APIRouter(prefix="/sends", tags=["sends"], dependencies=[allow(*STAFF)])
 
 
 class SendOut(BaseModel):
@@ -66,6 +67,7 @@ async def get_send(idempotency_key: SendKey, session: Session) -> SendRow:
 
 @router.post(
     "/{idempotency_key}/retry",
+    dependencies=[allow(Role.ops_admin)],
     response_model=SendOut,
     summary="Send an 'unknown' send again, once a person checked the provider does not have it",
 )

@@ -1,6 +1,6 @@
 """Advisors' call tasks: my open tasks, claim one, record how the call went.
 
-The advisor is named by the X-Reach-Actor header until authentication lands."""
+The advisor is the caller: their token's advisor id (X-Reach-Actor with AUTH_MODE=off)."""
 
 from __future__ import annotations
 

@@ -1,6 +1,8 @@
 """Client portraits over HTTP: one client, a search for advisors and staff, a change history.
 
 The portrait holds no contact details (the notifier keeps those), so nothing here needs masking.
+Staff see every client; an advisor sees only the clients assigned to them (another client is
+answered with 404, as if it did not exist).
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query
 from pydantic import BaseModel
 from reach_contracts import Portrait
+from reach_runtime.auth import STAFF, Principal, Role, caller
 from reach_runtime.errors import NotFound
 from reach_runtime.http import Session
 from sqlalchemy import asc, desc, nulls_last, select
@@ -19,6 +22,7 @@ from sqlalchemy import asc, desc, nulls_last, select
 from reach_profile.db.tables import PortraitChangeRow, PortraitRow
 
 router = APIRouter(prefix="/portraits", tags=["portraits"])
+Reader = caller(*STAFF, Role.advisor)
 
 
 class PortraitOut(Portrait):
@@ -56,12 +60,17 @@ def _out(row: PortraitRow) -> PortraitOut:
     )
 
 
-@router.get("/{client_id}", response_model=PortraitOut, summary="One client's latest portrait")
-async def get_portrait(client_id: str, session: Session) -> PortraitOut:
+async def _visible(session: Session, client_id: str, principal: Principal) -> PortraitRow:
+    """The client's portrait row if the caller may see it; 404 otherwise."""
     row = await session.get(PortraitRow, client_id)
-    if row is None:
+    if row is None or (principal.is_advisor_only and row.advisor_id != principal.advisor_id):
         raise NotFound(f"no portrait for client {client_id!r}", field="client_id")
-    return _out(row)
+    return row
+
+
+@router.get("/{client_id}", response_model=PortraitOut, summary="One client's latest portrait")
+async def get_portrait(client_id: str, session: Session, principal: Reader) -> PortraitOut:
+    return _out(await _visible(session, client_id, principal))
 
 
 @router.get(
@@ -73,6 +82,7 @@ async def get_portrait(client_id: str, session: Session) -> PortraitOut:
 )
 async def search_portraits(
     session: Session,
+    principal: Reader,
     advisor_id: Annotated[str | None, Query(max_length=64)] = None,
     lifecycle_stage: Annotated[str | None, Query(max_length=16, examples=["sleeping"])] = None,
     value_tier: Annotated[str | None, Query(max_length=16, examples=["vip"])] = None,
@@ -84,6 +94,8 @@ async def search_portraits(
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> list[PortraitOut]:
     query = select(PortraitRow)
+    if principal.is_advisor_only:
+        query = query.where(PortraitRow.advisor_id == principal.advisor_id)
     for column, value in (
         (PortraitRow.advisor_id, advisor_id),
         (PortraitRow.lifecycle_stage, lifecycle_stage),
@@ -115,10 +127,10 @@ async def search_portraits(
 async def portrait_history(
     client_id: str,
     session: Session,
+    principal: Reader,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> list[ChangeOut]:
-    if await session.get(PortraitRow, client_id) is None:
-        raise NotFound(f"no portrait for client {client_id!r}", field="client_id")
+    await _visible(session, client_id, principal)
     rows = await session.scalars(
         select(PortraitChangeRow)
         .where(PortraitChangeRow.client_id == client_id)

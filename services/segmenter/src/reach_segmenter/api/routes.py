@@ -6,6 +6,7 @@ from datetime import datetime, timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response, status
+from reach_runtime.auth import STAFF, Role, allow
 from reach_runtime.clock import Clock
 from reach_runtime.errors import NotFound
 from reach_runtime.http import Session, Uow, runtime_of
@@ -31,8 +32,11 @@ from reach_segmenter.domain.segment import rule_json
 from reach_segmenter.handlers import segments as commands
 from reach_segmenter.handlers.backfills import describe
 
-router = APIRouter(prefix="/segments", tags=["segments"])
-clients = APIRouter(prefix="/clients", tags=["segments"])
+# Staff and BI read segments; editors and admins change them (each write route says so).
+READERS = allow(*STAFF, Role.bi_reader)
+EDITORS = allow(Role.campaign_editor, Role.ops_admin)
+router = APIRouter(prefix="/segments", tags=["segments"], dependencies=[READERS])
+clients = APIRouter(prefix="/clients", tags=["segments"], dependencies=[allow(*STAFF)])
 Limit = Annotated[int, Query(ge=1, le=1000)]
 SegmentId = Annotated[str, Path(max_length=36, pattern=r"^[A-Za-z0-9-]+$")]
 ClientId = Annotated[str, Path(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
@@ -95,6 +99,7 @@ def _accepted(response: Response, segment: SegmentRow) -> None:
 
 @router.post(
     "",
+    dependencies=[EDITORS],
     response_model=SegmentOut,
     status_code=status.HTTP_202_ACCEPTED,
     summary="Create a segment; its members are back-filled in the background (see backfill_url)",
@@ -107,7 +112,12 @@ async def post_segment(body: SegmentIn, uow: Uow, response: Response) -> Segment
     return await _out(uow.session, segment, uow.clock.now())
 
 
-@router.post("/preview", response_model=PreviewOut, summary="How many clients a rule selects now")
+@router.post(
+    "/preview",
+    response_model=PreviewOut,
+    summary="How many clients a rule selects now",
+    dependencies=[EDITORS],
+)
 async def preview_segment(body: RuleIn, uow: Uow) -> PreviewOut:
     matching, total = await commands.preview(uow=uow, rule=rule_json(body.rule))
     return PreviewOut(matching=matching, total=total)
@@ -126,6 +136,7 @@ async def get_segment(segment_id: SegmentId, session: Session, now: Now) -> Segm
 
 @router.put(
     "/{segment_id}",
+    dependencies=[EDITORS],
     response_model=SegmentOut,
     status_code=status.HTTP_202_ACCEPTED,
     summary="Save a new version of the rule; only clients whose membership changes move",
@@ -142,6 +153,7 @@ async def edit_segment(
 
 @router.post(
     "/{segment_id}/archive",
+    dependencies=[EDITORS],
     response_model=SegmentOut,
     status_code=status.HTTP_202_ACCEPTED,
     summary="Stop evaluating the segment; current members exit (announced) in the background",
