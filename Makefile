@@ -5,7 +5,7 @@ export UV_PYTHON_DOWNLOADS := never
 UV := python3 -m uv
 RUN := $(UV) run --frozen
 
-.PHONY: help install demo test test-fast lint format contracts kafka-up kafka-down postgres-up postgres-down clean
+.PHONY: help install demo test test-fast faults lint format contracts kafka-up kafka-down postgres-up postgres-down clean
 
 help:  ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -25,6 +25,9 @@ test: install  ## every test; starts Kafka and PostgreSQL itself
 
 test-fast:  install ## unit and contract tests only (no servers)
 	$(RUN) pytest -q -m "not kafka and not postgres"
+
+faults: install  ## the fault suite on its own Kafka (19192) and PostgreSQL (55532): FAULTS_EVENTS (50000), FAULTS_SEED; table in .local/faults/results.md
+	FAULTS_EVENTS=$${FAULTS_EVENTS:-50000} $(RUN) pytest -q -p no:cacheprovider -s -m faults tests/faults
 
 lint: install  ## ruff, and the generated contract files are fresh
 	$(RUN) ruff check .
