@@ -385,7 +385,11 @@ async def report(http, stack, smtp, clients, by_topic, model) -> None:
             f"by {decision['channel']}, because {scenes.get(decision['campaign_id'], decision['trigger_kind'])}"
         )
         if words:
-            say(f"      “{_clip(words, 90)}”")
+            # the notifier keeps the template; fill it from the portrait as the campaign does
+            portrait = (
+                await http.get(f"{stack.url('profile')}/portraits/{decision['client_id']}")
+            ).json()
+            say(f"      “{_clip(words.format_map(_Fill(portrait)), 90)}”")
 
     say("\nWhat was held back, and why (decisions stopped by each gate of the campaign service)")
     gates: Counter[str] = Counter()
@@ -428,6 +432,15 @@ async def report(http, stack, smtp, clients, by_topic, model) -> None:
         f"({', '.join(f'{c} {n}' for c, n in channels.most_common())} among the latest {len(sent):,}); "
         f"{len(smtp.received):,} e-mails received by the SMTP server"
     )
+    failed = (
+        await http.get(f"{notifier}/sends", params={"status": "failed", "limit": 1000})
+    ).json()
+    if failed:
+        errors = Counter((x["last_error"] or "?").split(" (")[0] for x in failed)
+        say(
+            f"  {len(failed):,} failed: "
+            + "; ".join(f"{_clip(e, 60)} ({n:,})" for e, n in errors.most_common(3))
+        )
 
     say(
         "\nResults: conversion = the campaign's goal event within its window after the touch; "
@@ -496,14 +509,17 @@ def verdict(result: dict, planted: float, low: float | None, high: float | None)
         return "not comparable: this analytics counts trades, not the campaign's goal"
     if low is None or high is None:
         return "no holdout to compare"
-    if result.get("small_sample"):
-        return "too few clients to tell"
     gap = f"{(result['uplift'] or 0) - planted:+.1%} off"
-    return (
-        f"planted inside the CI ({gap})"
-        if low <= planted <= high
-        else f"planted outside the CI ({gap})"
-    )
+    found = "inside" if low <= planted <= high else "outside"
+    small = "; small sample, read with care" if result.get("small_sample") else ""
+    return f"planted {found} the CI ({gap}){small}"
+
+
+class _Fill(dict):
+    """A portrait as template variables; a variable it lacks stays as {name}."""
+
+    def __missing__(self, key: str) -> str:
+        return "{" + key + "}"
 
 
 def _pad(text: str, width: int) -> str:
