@@ -79,6 +79,8 @@ def render(run_helm: Callable[..., subprocess.CompletedProcess[str]]) -> Render:
             args: list[str | Path] = ["template", "reach", CHART, "--kube-version", kube_version]
             for file in values:
                 args += ["--values", file]
+            if not values:  # the chart's defaults, with the one value that has none
+                args += ["--set", f"auth.issuer={ISSUER}"]
             for assignment in sets:
                 args += ["--set", assignment]
             done = run_helm(*args)
@@ -87,6 +89,9 @@ def render(run_helm: Callable[..., subprocess.CompletedProcess[str]]) -> Render:
         return cache[key]
 
     return _render
+
+
+ISSUER = "https://sso.broker.example/realms/staff"
 
 
 @pytest.fixture
@@ -98,7 +103,8 @@ def values_file(tmp_path: Path) -> Callable[[dict], Path]:
         nonlocal count
         count += 1
         path = tmp_path / f"override-{count}.yaml"
-        path.write_text(yaml.safe_dump(values))
+        auth = {"issuer": ISSUER, **values.get("auth", {})}  # the one value with no default
+        path.write_text(yaml.safe_dump({**values, "auth": auth}))
         return path
 
     return _write

@@ -9,6 +9,7 @@ import kubernetes_validate
 import pytest
 from reach_notifier.settings import NotifierSettings
 from reach_runtime.service import ROLES
+from reach_runtime.settings import ServiceSettings
 
 # Building helm the first time takes minutes on a busy machine.
 pytestmark = [pytest.mark.deploy, pytest.mark.timeout(1200)]
@@ -124,8 +125,31 @@ def test_database_and_provider_credentials_come_from_secrets_only(render, ci_val
                     "name": "reach-providers",
                     "key": name,
                 }
-        secret_names = {"DATABASE_URL", *PROVIDER_CREDENTIALS}
+        assert env["AUTH_JWT_KEY"]["valueFrom"]["secretKeyRef"] == {
+            "name": "reach-auth",
+            "key": "AUTH_JWT_KEY",
+        }
+        assert env["AUTH_API_KEYS"]["valueFrom"]["secretKeyRef"]["optional"] is True
+        assert env["AUTH_JWT_ISSUER"]["value"].startswith("https://")
+        secret_names = {"DATABASE_URL", "AUTH_JWT_KEY", "AUTH_API_KEYS", *PROVIDER_CREDENTIALS}
         assert not [n for n in secret_names & set(env) if "value" in env[n]], "a literal secret"
+
+
+def test_a_release_without_the_token_issuer_to_trust_is_refused(
+    run_helm, chart: Path, values_file
+) -> None:
+    done = run_helm("template", "reach", chart, "--values", values_file({"auth": {"issuer": ""}}))
+    assert done.returncode != 0
+    assert "auth.issuer" in done.stderr
+
+
+def test_the_auth_settings_the_chart_sets_are_settings_every_service_reads(
+    render, ci_values: Path
+) -> None:
+    fields = {name.upper() for name in ServiceSettings.model_fields}
+    for workload in of_kind(render(ci_values), "Deployment"):
+        [container] = workload["spec"]["template"]["spec"]["containers"]
+        assert {n for n in env_of(container) if n.startswith("AUTH_")} <= fields
 
 
 def test_the_provider_credentials_are_settings_the_notifier_reads() -> None:

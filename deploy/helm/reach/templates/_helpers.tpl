@@ -96,6 +96,27 @@ reach.io/role: {{ .role }}
       name: {{ $values.providers.secretName }}
       key: {{ . }}
 {{- end }}
+- name: AUTH_JWT_ISSUER
+  value: {{ required "auth.issuer: the token issuer to trust" $values.auth.issuer | quote }}
+- name: AUTH_JWT_AUDIENCE
+  value: {{ $values.auth.audience | quote }}
+- name: AUTH_JWT_ALGORITHMS
+  value: {{ $values.auth.algorithms | toJson | quote }}
+- name: AUTH_ROLES_CLAIM
+  value: {{ $values.auth.rolesClaim | quote }}
+- name: AUTH_ADVISOR_CLAIM
+  value: {{ $values.auth.advisorClaim | quote }}
+- name: AUTH_JWT_KEY
+  valueFrom:
+    secretKeyRef:
+      name: {{ $values.auth.secretName }}
+      key: AUTH_JWT_KEY
+- name: AUTH_API_KEYS
+  valueFrom:
+    secretKeyRef:
+      name: {{ $values.auth.secretName }}
+      key: AUTH_API_KEYS
+      optional: true
 {{- end -}}
 
 {{/* Pod-level settings shared by Deployments and migrate Jobs. */}}
