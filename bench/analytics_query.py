@@ -16,10 +16,11 @@
    (8% of the treated and 6% of the held-out clients converted; two variants, two channels, two
    script versions, four segments), are COPYed straight into a fresh PostgreSQL database and
    the campaign's counts are computed once from them (`store_recount`, the bulk-load path).
-   Then `GET /campaigns/{id}`, `/funnel`, `/uplift` and `/uplift?by=variant` are called
-   --queries times each through the HTTP stack (in-process ASGI: no network) with p50/p99.
-   Baseline (before pre-aggregation): the same three results computed from the rows by SQL
-   aggregation (`from_rows=True`, the read path before campaign_counts), --before-queries times.
+   Then `GET /campaigns/{id}`, `/funnel`, `/uplift`, `/uplift?by=variant`, `/daily` and the
+   list `GET /campaigns` are called --queries times each through the HTTP stack (in-process
+   ASGI: no network) with p50/p99.  Baseline (before pre-aggregation): the campaign, funnel,
+   uplift and daily results computed from the rows (`from_rows=True`, the read path before
+   campaign_counts), --before-queries times.
 
 JSON goes to stdout (and to --out when given); a short table to stderr.
 """
@@ -345,6 +346,8 @@ async def measure_query(opts: argparse.Namespace) -> dict:
                 "funnel": f"/campaigns/{CAMPAIGN}/funnel",
                 "uplift": f"/campaigns/{CAMPAIGN}/uplift",
                 "uplift_by_variant": f"/campaigns/{CAMPAIGN}/uplift?by=variant",
+                "daily": f"/campaigns/{CAMPAIGN}/daily",
+                "list": "/campaigns",
             }
             transport = httpx.ASGITransport(app=create_app(runtime, roles=("api",)))
             after: dict[str, Any] = {}
@@ -364,6 +367,7 @@ async def measure_query(opts: argparse.Namespace) -> dict:
                 "campaign": lambda s: reports.campaign_report(s, CAMPAIGN, from_rows=True),
                 "funnel": lambda s: reports.funnel(s, CAMPAIGN, from_rows=True),
                 "uplift": lambda s: reports.uplift_by(s, CAMPAIGN, "campaign", from_rows=True),
+                "daily": lambda s: reports.daily(s, CAMPAIGN, from_rows=True),
             }
             for name, compute in rows_path.items():
 

@@ -11,14 +11,18 @@ Metrics and keys (SEP joins the parts of a key):
     arm:<dim>  arm SEP value   (dim: campaign, variant, channel, script_version, segment)
                n = clients touched, converted = clients converted, amount = their amounts
     goal       goal_event SEP window_days                   touches measured by that goal
+    day        day SEP stage   (Asia/Shanghai day; stage: requested, held_out, suppressed by
+               decision time, sent by first send, delivered by receipt, converted by conversion)
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, literal, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -37,6 +41,8 @@ _TOUCH_COLUMNS = {
     "script_version": TouchRow.script_version,
     "segment": TouchRow.segment_id,
 }
+DAY_STAGES = ("requested", "held_out", "suppressed", "sent", "delivered", "converted")
+SHANGHAI = ZoneInfo("Asia/Shanghai")
 Value = tuple[int, int, Decimal]  # n, converted, amount
 Counts = dict[tuple[str, str], Value]  # (metric, key) -> value
 Delta = tuple[str, str, str, int, int, Decimal]  # campaign, metric, key, n, converted, amount
@@ -44,6 +50,11 @@ Delta = tuple[str, str, str, int, int, Decimal]  # campaign, metric, key, n, con
 
 def window_text(days: float) -> str:
     return f"{float(days):g}"
+
+
+def day_key(at: datetime, stage: str) -> str:
+    """The `day` metric's key: the Asia/Shanghai calendar day of `at`, and the stage."""
+    return f"{at.astimezone(SHANGHAI).date().isoformat()}{SEP}{stage}"
 
 
 def touch_contribution(touch: TouchRow) -> list[Delta]:
@@ -70,6 +81,9 @@ def touch_contribution(touch: TouchRow) -> list[Delta]:
     ]
     goal_key = f"{touch.goal_event}{SEP}{window_text(touch.window_days)}"
     out.append((touch.campaign_id, "goal", goal_key, 1, 0, Decimal(0)))
+    if touch.arm == "treated" and touch.converted_at is not None:
+        converted_day = day_key(touch.converted_at, "converted")
+        out.append((touch.campaign_id, "day", converted_day, 1, 0, Decimal(0)))
     return out
 
 
@@ -210,6 +224,22 @@ async def recount(session: AsyncSession, campaign_id: str) -> Counts:
     )
     for goal, window, n in goals.all():
         counts["goal", f"{goal}{SEP}{window_text(window)}"] = _value(n, 0, 0)
+    days: dict[str, int] = defaultdict(int)
+    for stage, query in (
+        ("decision", select(o.decided_at, o.decision).where(mine)),
+        ("sent", select(d.sent_at).where(delivered, d.sent_at.is_not(None))),
+        ("delivered", select(r.at).where(r.campaign_id == campaign_id, r.status == "delivered")),
+        (
+            "converted",
+            select(t.converted_at).where(
+                t.campaign_id == campaign_id, t.arm == "treated", t.converted_at.is_not(None)
+            ),
+        ),
+    ):
+        for row in (await session.execute(query)).all():
+            days[day_key(row[0], row[1] if stage == "decision" else stage)] += 1
+    for key, n in days.items():
+        counts["day", key] = _value(n, 0, 0)
     return counts
 
 

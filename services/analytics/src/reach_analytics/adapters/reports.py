@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from reach_analytics.adapters.counts import (
+    DAY_STAGES,
     NONE_KEY,
     SEP,
     Counts,
@@ -20,7 +20,7 @@ from reach_analytics.adapters.counts import (
     read_counts,
     recount,
 )
-from reach_analytics.db.tables import DeliveryRow, OutreachRow, ReceiptRow, TouchRow
+from reach_analytics.db.tables import OutreachRow
 from reach_analytics.domain.privacy import mask
 from reach_analytics.domain.uplift import Comparison, GroupResult, compare
 
@@ -221,55 +221,17 @@ def uplift_of(campaign_id: str, counts: Counts, by: str) -> list[UpliftRow]:
     return rows
 
 
-def _local_day(column: Any, dialect: str) -> Any:
-    """The Asia/Shanghai calendar day of a stored UTC time (UTC+8 all year, no summer time)."""
-    if dialect == "sqlite":
-        return func.date(column, "+8 hours")
-    return func.date(func.timezone("Asia/Shanghai", column))
-
-
-async def daily(session: AsyncSession, campaign_id: str) -> list[dict[str, Any]] | None:
+async def daily(
+    session: AsyncSession, campaign_id: str, *, from_rows: bool = False
+) -> list[dict[str, Any]] | None:
     """Per Asia/Shanghai day: decisions, sends, deliveries and treated conversions."""
-    dialect = session.bind.dialect.name
-    days: dict[str, dict[str, int]] = defaultdict(
-        lambda: dict.fromkeys(
-            ("requested", "held_out", "suppressed", "sent", "delivered", "converted"), 0
-        )
-    )
-
-    async def count(column: Any, *where: Any, stage: str | None = None, by: Any = None) -> None:
-        day = _local_day(column, dialect)
-        keys = (day, by) if by is not None else (day,)
-        result = await session.execute(select(*keys, func.count()).where(*where).group_by(*keys))
-        for row in result.all():
-            days[str(row[0])][stage or row[1]] += row[-1]
-
-    await count(
-        OutreachRow.decided_at, OutreachRow.campaign_id == campaign_id, by=OutreachRow.decision
-    )
-    if not days:
-        return None
-    await count(
-        DeliveryRow.sent_at,
-        DeliveryRow.campaign_id == campaign_id,
-        DeliveryRow.sent_at.is_not(None),
-        stage="sent",
-    )
-    await count(
-        ReceiptRow.at,
-        ReceiptRow.campaign_id == campaign_id,
-        ReceiptRow.status == "delivered",
-        stage="delivered",
-    )
-    await count(
-        TouchRow.converted_at,
-        TouchRow.campaign_id == campaign_id,
-        TouchRow.arm == "treated",
-        TouchRow.converted_at.is_not(None),
-        stage="converted",
-    )
-    return [{"day": day, **days[day]} for day in sorted(days) if day and day != "None"]
+    counts = await campaign_counts(session, campaign_id, from_rows=from_rows)
+    return daily_of(counts) if counts is not None else None
 
 
-def parse_day(value: str) -> date:
-    return date.fromisoformat(value)
+def daily_of(counts: Counts) -> list[dict[str, Any]]:
+    days: dict[str, dict[str, int]] = defaultdict(lambda: dict.fromkeys(DAY_STAGES, 0))
+    for key, value in _of(counts, "day").items():
+        day, _, stage = key.partition(SEP)
+        days[day][stage] += value[0]
+    return [{"day": day, **days[day]} for day in sorted(days)]

@@ -21,7 +21,7 @@ from reach_contracts import (
 from reach_runtime.uow import UnitOfWork
 from sqlalchemy import select
 
-from reach_analytics.adapters.counts import SEP, Counters
+from reach_analytics.adapters.counts import SEP, Counters, day_key
 from reach_analytics.db.tables import (
     AssetSnapshotRow,
     ConversionEventRow,
@@ -138,6 +138,7 @@ async def on_outreach(event: Event, uow: UnitOfWork) -> None:
     )
     work = batch(uow)
     work.counters.add(p.campaign_id, "decision", decision)
+    work.counters.add(p.campaign_id, "day", day_key(event.occurred_at, decision))
     if decision == "suppressed":
         work.counters.add(p.campaign_id, "gate", f"{p.gate}{SEP}{p.reason}")
     else:
@@ -164,6 +165,7 @@ async def on_delivery(
         _count_outcome(count, p.campaign_id, status, reason, 1)
         if sent_at is not None:
             count.add(p.campaign_id, "sent", "")
+            count.add(p.campaign_id, "day", day_key(sent_at, "sent"))
         row = DeliveryRow(
             idempotency_key=p.idempotency_key,
             status=status,
@@ -186,6 +188,9 @@ async def on_delivery(
         if sent_at is not None and (row.sent_at is None or sent_at < row.sent_at):
             if row.sent_at is None:
                 count.add(p.campaign_id, "sent", "")
+            else:
+                count.add(p.campaign_id, "day", day_key(row.sent_at, "sent"), -1)
+            count.add(p.campaign_id, "day", day_key(sent_at, "sent"))
             row.sent_at = sent_at
     if sent_at is not None:
         work.touched(event.client_id)
@@ -211,6 +216,8 @@ async def on_receipt(event: DeliveryReceipted, uow: UnitOfWork) -> None:
         known.add(key)
     if fresh:
         batch(uow).counters.add(p.campaign_id, "receipt", str(p.status))
+        if p.status == "delivered":
+            batch(uow).counters.add(p.campaign_id, "day", day_key(event.occurred_at, "delivered"))
         uow.session.add(
             ReceiptRow(
                 idempotency_key=p.idempotency_key,
