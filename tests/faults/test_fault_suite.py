@@ -109,7 +109,7 @@ class FaultInjector:
         if fault.startswith("kill -9 "):
             name = fault.removeprefix("kill -9 ")
             self.world.stack.kill(name)
-            down = self.rng.uniform(0.5, 3)
+            down = self.rng.uniform(0.3, 2)
             await asyncio.sleep(down)
             self.world.stack.start(name)
             record.detail = f"down {down:.1f} s"
@@ -117,7 +117,7 @@ class FaultInjector:
         elif fault in ("restart broker", "restart postgres"):
             control = self.servers.kafka if fault == "restart broker" else self.servers.postgres
             await asyncio.to_thread(control, "stop")
-            down = self.rng.uniform(1, 5)
+            down = self.rng.uniform(1, 3)
             await asyncio.sleep(down)
             await asyncio.to_thread(control, "start")
             record.detail = f"stopped, down {time.monotonic() - started:.1f} s"
@@ -163,8 +163,14 @@ class FaultInjector:
             record.detail += "; " + "; ".join(helped)
 
     async def _provider_outage(self, fault: str, during: Awaitable[object] | None) -> str:
-        fakes, window, started = self.world.providers, self.rng.uniform(4, 7), time.monotonic()
-        before = len(fakes.sms.requests) if fault.startswith("sms") else fakes.smtp.refused
+        """The provider fails from before the slice goes out until its first failed request
+        plus a seeded 3-6 s, so the sends the slice causes meet the outage."""
+        fakes, window, started = self.world.providers, self.rng.uniform(3, 6), time.monotonic()
+
+        def met() -> int:
+            return len(fakes.sms.requests) if fault.startswith("sms") else fakes.smtp.refused
+
+        before = met()
         if fault == "sms gateway errors":
             fakes.sms.down = True
         elif fault == "sms gateway timeouts":
@@ -173,10 +179,15 @@ class FaultInjector:
             fakes.smtp.refusing = "451 4.3.0 injected outage, try again later"
         if during is not None:
             await during
-        await asyncio.sleep(max(0.0, window - (time.monotonic() - started)))
+        while met() == before and time.monotonic() - started < 30:  # noqa: ASYNC110 (a counter another thread moves)
+            await asyncio.sleep(0.1)
+        first = time.monotonic() - started
+        await asyncio.sleep(window)
         fakes.sms.down, fakes.sms.delay_s, fakes.smtp.refusing = False, 0.0, None
-        after = len(fakes.sms.requests) if fault.startswith("sms") else fakes.smtp.refused
-        return f"{window:.1f} s; {after - before} requests met it"
+        return (
+            f"{time.monotonic() - started:.1f} s (first failed request after {first:.1f} s); "
+            f"{met() - before} requests met it"
+        )
 
     async def _provider_recovery(self, fault: str, started: float) -> float | None:
         """Seconds from the outage's start until the provider took a new send after it (None:
@@ -290,7 +301,7 @@ async def test_the_invariants_hold_through_crashes_restarts_outages_and_poison(
             else:
                 await sending
                 if fault is not None:
-                    await asyncio.sleep(rng.uniform(0.5, 2.5))  # the services are mid-batch
+                    await asyncio.sleep(rng.uniform(0.3, 2))  # the services are mid-batch
                     injected.append(await injector.inject(fault))
             if fault is not None:
                 print(f"fault: {injected[-1]}", flush=True)
