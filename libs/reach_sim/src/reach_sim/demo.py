@@ -362,6 +362,10 @@ async def report(http, stack, smtp, clients, by_topic, model) -> None:
             f"{d.get('scheduled', 0):8,}  {scenes[cid]}"
         )
 
+    if any(s["decisions"].get("scheduled") for s in summaries.values()):
+        say("  (waiting: delayed sends not due yet, such as the next trading day at 10:00;")
+        say("   they go out on time while the services keep running)")
+
     notifier = stack.url("notifier")
     say("\nWhat was sent to whom, and why (one example per campaign)")
     requested = (
