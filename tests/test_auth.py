@@ -237,3 +237,24 @@ async def test_the_audit_names_the_token_subject_and_a_bi_reader_cannot_change_a
         assert created.status_code == 201, created.text
         trail = (await h.get("/audit", headers=compliance)).json()
         assert [(e["actor"], e["entity_id"]) for e in trail] == [("carol@broker", "F006011")]
+
+
+async def test_segment_versions_and_archiving_name_the_editor_from_the_token(
+    sqlite_url: str, broker: Broker
+) -> None:
+    rule = {"field": "total_assets", "op": "gte", "value": 10000}
+    async with running(segmenter(auth_settings(SegmenterSettings, sqlite_url, broker))) as (_, h):
+        ann, dan = token("ann", "campaign_editor"), token("dan", "ops_admin")
+        body = {"name": "funded", "description": "", "rule": rule}
+        assert (
+            await h.post("/segments", json=body, headers=token("bob", "bi_reader"))
+        ).status_code == 403
+        created = await h.post("/segments", json=body, headers=ann | {"X-Reach-Actor": "mallory"})
+        assert created.status_code == 202, created.text
+        segment_id = created.json()["id"]
+        edited = await h.put(f"/segments/{segment_id}", json={"rule": rule}, headers=dan)
+        assert edited.status_code == 202, edited.text
+        versions = (await h.get(f"/segments/{segment_id}/versions", headers=ann)).json()
+        assert sorted((v["version"], v["created_by"]) for v in versions) == [(1, "ann"), (2, "dan")]
+        archived = await h.post(f"/segments/{segment_id}/archive", headers=ann)
+        assert archived.json()["archived_by"] == "ann"

@@ -13,8 +13,6 @@ With `AUTH_MODE=off` (allowed only for REACH_ENV local and test, where it is the
 every caller is an operations admin named by the `X-Reach-Actor` header (or `local`).
 """
 
-from __future__ import annotations
-
 import hashlib
 import hmac
 from collections.abc import Iterable
@@ -74,7 +72,7 @@ class Authenticator:
     api_keys: dict[str, tuple[str, frozenset[Role]]] = field(default_factory=dict)  # sha256 ->
 
     @classmethod
-    def from_settings(cls, settings: Any) -> Authenticator:
+    def from_settings(cls, settings: Any) -> "Authenticator":
         keys = {
             digest.lower(): (entry["name"], frozenset(Role(r) for r in entry["roles"]))
             for digest, entry in settings.auth_api_keys.items()
@@ -200,6 +198,17 @@ def allow(*roles: Role) -> Any:
 def caller(*roles: Role) -> Any:
     """`principal: caller(Role.advisor, …)` in a route's signature: admits and names the caller."""
     return Annotated[Principal, Depends(Allow(roles))]
+
+
+def actor(*roles: Role) -> Any:
+    """`editor: actor(Role.campaign_editor, …)`: admits the roles and names who acts (the subject)."""
+    admit = Allow(roles)
+
+    async def subject(principal: Annotated[Principal, Depends(admit)]) -> str:
+        return principal.subject
+
+    # No postponed annotations in this module: `admit` must resolve when FastAPI reads them.
+    return Annotated[str, Depends(subject)]
 
 
 def public(reason: str) -> Any:

@@ -11,6 +11,8 @@ PRODUCTION = {
     "reach_env": "production",
     "database_url": "postgresql+asyncpg://reach@db.internal/reach",
     "kafka_bootstrap_servers": "kafka-0.kafka.internal:9092,kafka-1.kafka.internal:9092",
+    "auth_jwt_key": "-----BEGIN PUBLIC KEY-----\nMIIB…\n-----END PUBLIC KEY-----",
+    "auth_jwt_issuer": "https://sso.broker.example/realms/staff",
 }
 
 
@@ -36,6 +38,20 @@ def test_production_refuses_a_missing_or_sqlite_database(url: str) -> None:
 def test_production_refuses_a_kafka_on_the_loopback_interface(servers: str) -> None:
     with pytest.raises(ValueError, match="KAFKA_BOOTSTRAP_SERVERS"):
         ServiceSettings(**{**PRODUCTION, "kafka_bootstrap_servers": servers})
+
+
+def test_production_has_authentication_on_and_refuses_to_turn_it_off() -> None:
+    assert ServiceSettings(**PRODUCTION).auth_enforced
+    with pytest.raises(ValueError, match="AUTH_MODE=off"):
+        ServiceSettings(**{**PRODUCTION, "auth_mode": "off"})
+
+
+def test_authentication_needs_a_key_to_check_tokens_with_and_an_issuer_to_trust() -> None:
+    with pytest.raises(ValueError, match="AUTH_JWT_KEY or AUTH_API_KEYS"):
+        ServiceSettings(**{**PRODUCTION, "auth_jwt_key": None})
+    with pytest.raises(ValueError, match="AUTH_JWT_ISSUER"):
+        ServiceSettings(**{**PRODUCTION, "auth_jwt_issuer": None})
+    assert not ServiceSettings(reach_env="test").auth_enforced  # off outside production
 
 
 def test_production_read_from_the_environment_is_refused_with_local_defaults(

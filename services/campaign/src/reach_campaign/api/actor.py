@@ -1,25 +1,12 @@
 """Who is acting, and in which capacity: the caller's subject, admitted by role.
 
 Editors write campaigns and scripts; compliance reviews them (maker-checker: never the author)
-and owns the catalogue's risk ratings; operations admins may do all of it. With AUTH_MODE=off
-(local and test) the actor is named by the X-Reach-Actor header, `local` when it is missing.
+and owns the catalogue's risk ratings and the global pause; operations admins may do all of
+it. With AUTH_MODE=off (local and test) the X-Reach-Actor header names the actor.
 """
 
-from typing import Annotated, Any
+from reach_runtime.auth import Role, actor
 
-from fastapi import Depends
-from reach_runtime.auth import Allow, Principal, Role
-
-
-def _acting(*roles: Role) -> Any:
-    admit = Allow(roles)
-
-    async def subject(principal: Annotated[Principal, Depends(admit)]) -> str:
-        return principal.subject
-
-    return Annotated[str, Depends(subject)]
-
-
-Editor = _acting(Role.campaign_editor, Role.ops_admin)
-Compliance = _acting(Role.compliance, Role.ops_admin)
-Stopper = _acting(Role.campaign_editor, Role.compliance, Role.ops_admin)  # pause, end
+Editor = actor(Role.campaign_editor, Role.ops_admin)
+Compliance = actor(Role.compliance, Role.ops_admin)
+Stopper = actor(Role.campaign_editor, Role.compliance, Role.ops_admin)  # pause, end

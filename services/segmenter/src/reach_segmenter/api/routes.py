@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response, status
-from reach_runtime.auth import STAFF, Role, allow
+from reach_runtime.auth import STAFF, Role, actor, allow
 from reach_runtime.clock import Clock
 from reach_runtime.errors import NotFound
 from reach_runtime.http import Session, Uow, runtime_of
@@ -34,7 +34,7 @@ from reach_segmenter.handlers.backfills import describe
 
 # Staff and BI read segments; editors and admins change them (each write route says so).
 READERS = allow(*STAFF, Role.bi_reader)
-EDITORS = allow(Role.campaign_editor, Role.ops_admin)
+Editor = actor(Role.campaign_editor, Role.ops_admin)  # a write route names its editor
 router = APIRouter(prefix="/segments", tags=["segments"], dependencies=[READERS])
 clients = APIRouter(prefix="/clients", tags=["segments"], dependencies=[allow(*STAFF)])
 Limit = Annotated[int, Query(ge=1, le=1000)]
@@ -80,6 +80,7 @@ async def _out(session: AsyncSession, segment: SegmentRow, now: datetime) -> Seg
         created_at=segment.created_at,
         updated_at=segment.updated_at,
         archived_at=segment.archived_at,
+        archived_by=segment.archived_by,
         member_count=await memberships.count(session, segment.id),
         backfill=_backfill_out(await store.latest_backfill(segment.id), now),
         backfill_url=f"/segments/{segment.id}/backfill",
@@ -99,14 +100,17 @@ def _accepted(response: Response, segment: SegmentRow) -> None:
 
 @router.post(
     "",
-    dependencies=[EDITORS],
     response_model=SegmentOut,
     status_code=status.HTTP_202_ACCEPTED,
     summary="Create a segment; its members are back-filled in the background (see backfill_url)",
 )
-async def post_segment(body: SegmentIn, uow: Uow, response: Response) -> SegmentOut:
+async def post_segment(body: SegmentIn, uow: Uow, response: Response, editor: Editor) -> SegmentOut:
     segment, _job = await commands.create_segment(
-        uow=uow, name=body.name, description=body.description, rule=rule_json(body.rule)
+        uow=uow,
+        name=body.name,
+        description=body.description,
+        rule=rule_json(body.rule),
+        actor=editor,
     )
     _accepted(response, segment)
     return await _out(uow.session, segment, uow.clock.now())
@@ -116,9 +120,8 @@ async def post_segment(body: SegmentIn, uow: Uow, response: Response) -> Segment
     "/preview",
     response_model=PreviewOut,
     summary="How many clients a rule selects now",
-    dependencies=[EDITORS],
 )
-async def preview_segment(body: RuleIn, uow: Uow) -> PreviewOut:
+async def preview_segment(body: RuleIn, uow: Uow, _editor: Editor) -> PreviewOut:
     matching, total = await commands.preview(uow=uow, rule=rule_json(body.rule))
     return PreviewOut(matching=matching, total=total)
 
@@ -136,16 +139,19 @@ async def get_segment(segment_id: SegmentId, session: Session, now: Now) -> Segm
 
 @router.put(
     "/{segment_id}",
-    dependencies=[EDITORS],
     response_model=SegmentOut,
     status_code=status.HTTP_202_ACCEPTED,
     summary="Save a new version of the rule; only clients whose membership changes move",
 )
 async def edit_segment(
-    segment_id: SegmentId, body: SegmentEdit, uow: Uow, response: Response
+    segment_id: SegmentId, body: SegmentEdit, uow: Uow, response: Response, editor: Editor
 ) -> SegmentOut:
     segment, _job = await commands.edit_segment(
-        uow=uow, segment_id=segment_id, description=body.description, rule=rule_json(body.rule)
+        uow=uow,
+        segment_id=segment_id,
+        description=body.description,
+        rule=rule_json(body.rule),
+        actor=editor,
     )
     _accepted(response, segment)
     return await _out(uow.session, segment, uow.clock.now())
@@ -153,13 +159,14 @@ async def edit_segment(
 
 @router.post(
     "/{segment_id}/archive",
-    dependencies=[EDITORS],
     response_model=SegmentOut,
     status_code=status.HTTP_202_ACCEPTED,
     summary="Stop evaluating the segment; current members exit (announced) in the background",
 )
-async def archive_segment(segment_id: SegmentId, uow: Uow, response: Response) -> SegmentOut:
-    segment, _job = await commands.archive_segment(uow=uow, segment_id=segment_id)
+async def archive_segment(
+    segment_id: SegmentId, uow: Uow, response: Response, editor: Editor
+) -> SegmentOut:
+    segment, _job = await commands.archive_segment(uow=uow, segment_id=segment_id, actor=editor)
     _accepted(response, segment)
     return await _out(uow.session, segment, uow.clock.now())
 
@@ -182,7 +189,11 @@ async def list_versions(segment_id: SegmentId, session: Session) -> list[Version
     await _found(session, segment_id)
     return [
         VersionOut(
-            version=v.version, description=v.description, rule=v.rule, created_at=v.created_at
+            version=v.version,
+            description=v.description,
+            rule=v.rule,
+            created_at=v.created_at,
+            created_by=v.created_by,
         )
         for v in await SegmentStore(session).versions(segment_id)
     ]

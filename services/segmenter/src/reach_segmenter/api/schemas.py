@@ -65,6 +65,7 @@ class SegmentOut(BaseModel):
     created_at: datetime
     updated_at: datetime | None
     archived_at: datetime | None
+    archived_by: str | None = None
     member_count: int
     backfill: BackfillOut | None = Field(description="the latest back-fill job of this segment")
     backfill_url: str
@@ -75,6 +76,7 @@ class VersionOut(BaseModel):
     description: str
     rule: dict[str, Any]
     created_at: datetime
+    created_by: str = Field(description="who saved this version (the token's subject)")
 
 
 class PreviewOut(BaseModel):

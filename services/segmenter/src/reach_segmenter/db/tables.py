@@ -44,6 +44,7 @@ class SegmentRow(Base):
     version: Mapped[int] = mapped_column(Integer, nullable=False, server_default="1")
     updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     archived_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    archived_by: Mapped[str | None] = mapped_column(String(128), nullable=True)
     # The clock's now at the last completed sweep (or the last create / edit): the next sweep
     # looks only at clients whose timestamps crossed a window edge since then.
     swept_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
@@ -61,6 +62,7 @@ class SegmentVersionRow(Base):
     description: Mapped[str] = mapped_column(Text, nullable=False)
     rule: Mapped[dict[str, Any]] = mapped_column(JSON, nullable=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False)
+    created_by: Mapped[str] = mapped_column(String(128), nullable=False, server_default="system")
 
 
 class CatalogRow(Base):

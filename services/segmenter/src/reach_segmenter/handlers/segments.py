@@ -95,7 +95,7 @@ async def _save(
 
 
 async def create_segment(
-    *, uow: UnitOfWork, name: str, description: str, rule: Any
+    *, uow: UnitOfWork, name: str, description: str, rule: Any, actor: str = "system"
 ) -> tuple[SegmentRow, BackfillRow]:
     """Create a segment (version 1) and queue the back-fill of its members."""
     parsed = _parse(rule)
@@ -123,6 +123,7 @@ async def create_segment(
             description=description,
             rule=segment.rule,
             created_at=now,
+            created_by=actor,
         )
     )
     job = await _save(uow, segment, "create", lambda live: _check_plan(live, rule))
@@ -139,7 +140,12 @@ async def _live(store: SegmentStore, segment_id: str) -> SegmentRow:
 
 
 async def edit_segment(
-    *, uow: UnitOfWork, segment_id: str, description: str | None, rule: Any
+    *,
+    uow: UnitOfWork,
+    segment_id: str,
+    description: str | None,
+    rule: Any,
+    actor: str = "system",
 ) -> tuple[SegmentRow, BackfillRow]:
     """Save a new version of the rule; the back-fill moves only clients whose membership changes."""
     parsed = _parse(rule)
@@ -161,18 +167,21 @@ async def edit_segment(
             description=segment.description,
             rule=segment.rule,
             created_at=now,
+            created_by=actor,
         )
     )
     job = await _save(uow, segment, "edit", lambda live: _check_plan(live, rule))
     return segment, job
 
 
-async def archive_segment(*, uow: UnitOfWork, segment_id: str) -> tuple[SegmentRow, BackfillRow]:
+async def archive_segment(
+    *, uow: UnitOfWork, segment_id: str, actor: str = "system"
+) -> tuple[SegmentRow, BackfillRow]:
     """Stop evaluating a segment; its members exit (announced) as the archive job runs."""
     store = SegmentStore.of(uow)
     segment = await _live(store, segment_id)
     now = uow.clock.now()
-    segment.archived_at = now
+    segment.archived_at, segment.archived_by = now, actor
     segment.updated_at = now
 
     def unused(live: list[SegmentDef]) -> None:
