@@ -52,17 +52,36 @@ async def _exports(world: World) -> dict[str, bytes]:
         for path, operations in spec["paths"].items():
             if "get" not in operations:
                 continue
-            names = set(re.findall(r"{(\w+)}", path))
-            if names - {"campaign_id"}:
-                continue  # a parameter we cannot fill in
-            fills = world.campaigns.values() if names else [""]
-            for campaign in fills:
-                url = analytics + path.replace("{campaign_id}", campaign)
-                response = await http.get(url)
-                found[f"analytics GET {url.removeprefix(analytics)} ({response.status_code})"] = (
-                    response.content
-                )
+            for url in _urls(path, operations["get"], spec, world):
+                response = await http.get(analytics + url, params=_page(operations["get"]))
+                found[f"analytics GET {url} ({response.status_code})"] = response.content
     return found
+
+
+def _urls(path: str, operation: dict, spec: dict, world: World) -> list[str]:
+    """The path with each of its parameters filled in every way we can: campaign ids, and
+    each value of an enumerated parameter (BI dataset names…); [] when one cannot be filled."""
+    urls = [path]
+    for parameter in operation.get("parameters", []):
+        if parameter["in"] != "path":
+            continue
+        schema = parameter.get("schema", {})
+        if "$ref" in schema:
+            schema = spec["components"]["schemas"][schema["$ref"].rsplit("/", 1)[-1]]
+        values = (
+            list(world.campaigns.values())
+            if parameter["name"] == "campaign_id"
+            else schema.get("enum", [])
+        )
+        name = "{" + parameter["name"] + "}"
+        urls = [u.replace(name, str(v)) for u in urls for v in values]
+    return urls
+
+
+def _page(operation: dict) -> dict[str, int]:
+    """The largest page where the operation is paged."""
+    names = {p["name"] for p in operation.get("parameters", []) if p["in"] == "query"}
+    return {"limit": 1000} if "limit" in names else {}
 
 
 def test_the_scanner_finds_a_planted_contact(tmp_path: Path) -> None:
@@ -122,6 +141,8 @@ async def test_a_simulated_day_shows_no_client_contact_outside_the_send_path(
             assert fakes.smtp.received and fakes.sms.accepted, "the day sent nothing"
 
             searched = await _exports(world)
+            exported = [k for k in searched if "/bi/" in k and "(200)" in k]
+            assert exported, f"no BI export was read: {sorted(searched)}"
             dead = await read_all(broker.bootstrap, broker.prefix + DEAD_LETTER_TOPIC)
             assert dead, "the broken contact change was not dead-lettered"
             for n, record in enumerate(dead):
