@@ -24,7 +24,7 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, literal, select
+from sqlalchemy import func, literal, literal_column, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -123,7 +123,8 @@ class Counters:
         self._deltas.clear()
         if not rows:
             return
-        insert = pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
+        dialect = session.get_bind().dialect.name
+        insert = pg_insert if dialect == "postgresql" else sqlite_insert
         for start in range(0, len(rows), 1000):
             statement = insert(CountRow).values(rows[start : start + 1000])
             await session.execute(
@@ -167,7 +168,7 @@ async def counted_campaigns(session: AsyncSession) -> list[str]:
     )
 
 
-async def recount(session: AsyncSession, campaign_id: str) -> Counts:
+async def recount(session: AsyncSession, campaign_id: str, *, days: bool = True) -> Counts:
     """The same counts computed from the rows by aggregation (slow at scale: for checks, repairs
     and the benchmark's baseline)."""
     counts: Counts = {}
@@ -224,23 +225,40 @@ async def recount(session: AsyncSession, campaign_id: str) -> Counts:
     )
     for goal, window, n in goals.all():
         counts["goal", f"{goal}{SEP}{window_text(window)}"] = _value(n, 0, 0)
-    days: dict[str, int] = defaultdict(int)
-    for stage, query in (
-        ("decision", select(o.decided_at, o.decision).where(mine)),
-        ("sent", select(d.sent_at).where(delivered, d.sent_at.is_not(None))),
-        ("delivered", select(r.at).where(r.campaign_id == campaign_id, r.status == "delivered")),
+    if days:
+        await _recount_days(session, campaign_id, counts)
+    return counts
+
+
+def _local_day(column: Any, dialect: str) -> Any:
+    """SQL for the Asia/Shanghai day of a stored UTC time (UTC+8 all year, no summer time);
+    literal columns, not parameters, so that GROUP BY repeats the very same expression."""
+    if dialect == "sqlite":
+        return func.date(column, literal_column("'+8 hours'"))
+    return func.date(func.timezone(literal_column("'Asia/Shanghai'"), column))
+
+
+async def _recount_days(session: AsyncSession, campaign_id: str, counts: Counts) -> None:
+    o, d, r, t = OutreachRow, DeliveryRow, ReceiptRow, TouchRow
+    dialect = session.get_bind().dialect.name
+    found: dict[str, int] = defaultdict(int)
+    for stage, column, where in (
+        (None, o.decided_at, (o.campaign_id == campaign_id,)),
+        ("sent", d.sent_at, (d.campaign_id == campaign_id, d.sent_at.is_not(None))),
+        ("delivered", r.at, (r.campaign_id == campaign_id, r.status == "delivered")),
         (
             "converted",
-            select(t.converted_at).where(
-                t.campaign_id == campaign_id, t.arm == "treated", t.converted_at.is_not(None)
-            ),
+            t.converted_at,
+            (t.campaign_id == campaign_id, t.arm == "treated", t.converted_at.is_not(None)),
         ),
     ):
-        for row in (await session.execute(query)).all():
-            days[day_key(row[0], row[1] if stage == "decision" else stage)] += 1
-    for key, n in days.items():
+        day = _local_day(column, dialect)
+        keys = (day,) if stage else (day, o.decision)
+        rows = await session.execute(select(*keys, func.count()).where(*where).group_by(*keys))
+        for row in rows.all():
+            found[f"{row[0]}{SEP}{stage or row[1]}"] += row[-1]
+    for key, n in found.items():
         counts["day", key] = _value(n, 0, 0)
-    return counts
 
 
 async def store_recount(session: AsyncSession, campaign_id: str) -> Counts:

@@ -61,10 +61,14 @@ async def campaign_ids(session: AsyncSession) -> list[str]:
 
 
 async def campaign_counts(
-    session: AsyncSession, campaign_id: str, *, from_rows: bool = False
+    session: AsyncSession, campaign_id: str, *, from_rows: bool = False, days: bool = False
 ) -> Counts | None:
-    """The campaign's counts (pre-aggregated, or recounted from the rows); None if unknown."""
-    counts = await (recount if from_rows else read_counts)(session, campaign_id)
+    """The campaign's counts (pre-aggregated, or recounted from the rows, the per-day ones only
+    when asked); None if nothing was recorded for it."""
+    if from_rows:
+        counts = await recount(session, campaign_id, days=days)
+    else:
+        counts = await read_counts(session, campaign_id)
     return counts if _of(counts, "decision") else None
 
 
@@ -225,7 +229,7 @@ async def daily(
     session: AsyncSession, campaign_id: str, *, from_rows: bool = False
 ) -> list[dict[str, Any]] | None:
     """Per Asia/Shanghai day: decisions, sends, deliveries and treated conversions."""
-    counts = await campaign_counts(session, campaign_id, from_rows=from_rows)
+    counts = await campaign_counts(session, campaign_id, from_rows=from_rows, days=True)
     return daily_of(counts) if counts is not None else None
 
 

@@ -3,7 +3,7 @@ the credit when several touched the client. Pure functions over facts in event t
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -114,7 +114,7 @@ class Credit:
 def credit(
     client_id: str,
     touches: Iterable[Touch],
-    events: dict[str, Sequence[Fact]],
+    events: Mapping[str, Sequence[Fact]],
     view: str,
 ) -> list[Credit]:
     """Each goal event in the window of one or more touches goes to the earliest touch

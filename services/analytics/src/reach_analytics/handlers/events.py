@@ -68,23 +68,23 @@ async def preload(events: list[Event], uow: UnitOfWork) -> None:
     known_receipts: set[tuple[str, str]] = set()
     known_snapshots: dict[tuple[str, Any], AssetSnapshotRow] = {}
     for chunk in _chunks(outreach):
-        query = select(OutreachRow.idempotency_key).where(OutreachRow.idempotency_key.in_(chunk))
-        known_outreach.update(await session.scalars(query))
+        keys = select(OutreachRow.idempotency_key).where(OutreachRow.idempotency_key.in_(chunk))
+        known_outreach.update(await session.scalars(keys))
     for chunk in _chunks(deliveries):
-        query = select(DeliveryRow).where(DeliveryRow.idempotency_key.in_(chunk))
-        known_deliveries.update((r.idempotency_key, r) for r in await session.scalars(query))
+        rows = select(DeliveryRow).where(DeliveryRow.idempotency_key.in_(chunk))
+        known_deliveries.update((r.idempotency_key, r) for r in await session.scalars(rows))
     for chunk in _chunks(receipts):
-        query = select(ReceiptRow.idempotency_key, ReceiptRow.status).where(
+        pairs = select(ReceiptRow.idempotency_key, ReceiptRow.status).where(
             ReceiptRow.idempotency_key.in_(chunk)
         )
-        known_receipts.update((k, s) for k, s in (await session.execute(query)).all())
+        known_receipts.update((k, s) for k, s in (await session.execute(pairs)).all())
     days = {e.payload.trading_day for e in events if e.event_type == "positions.snapshot"}  # type: ignore[attr-defined]
     for chunk in _chunks(accounts):
-        query = select(AssetSnapshotRow).where(
+        snapshots = select(AssetSnapshotRow).where(
             AssetSnapshotRow.account_id.in_(chunk), AssetSnapshotRow.trading_day.in_(days)
         )
         known_snapshots.update(
-            ((r.account_id, r.trading_day), r) for r in await session.scalars(query)
+            ((r.account_id, r.trading_day), r) for r in await session.scalars(snapshots)
         )
     uow.cache.update(
         {
