@@ -1,4 +1,5 @@
-"""Campaign results read from the stored facts: decisions, deliveries, receipts and touches."""
+"""Campaign results, funnel, uplift and days, computed from a campaign's counts: the stored,
+pre-aggregated ones (adapters/counts.py), or the same recounted from the rows (`from_rows`)."""
 
 from __future__ import annotations
 
