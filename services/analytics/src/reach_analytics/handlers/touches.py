@@ -77,9 +77,11 @@ class Batch:
         )
         for outreach, delivery in rows.all():
             decisions[outreach.campaign_id, outreach.client_id].append((outreach, delivery))
-        facts = await _facts(session, clients)
-        snapshots = await _snapshots(session, clients)
-        for pair in sorted(set(touches) | set(decisions)):
+        pairs = sorted(set(touches) | set(decisions))
+        measured = sorted({client for _, client in pairs})  # most clients were never touched
+        facts = await _facts(session, measured) if measured else {}
+        snapshots = await _snapshots(session, measured) if measured else {}
+        for pair in pairs:
             before = touches.get(pair)
             old = touch_contribution(before) if before is not None else []
             after = self._touch(pair, decisions.get(pair, []), before, session)
