@@ -10,6 +10,7 @@ from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from reach_runtime.auth import public
 from reach_runtime.errors import DomainError
@@ -79,3 +80,49 @@ def install_error_handlers(app: FastAPI) -> None:
         if error.field:
             detail["loc"] = ["body", *error.field.split(".")]
         return JSONResponse({"detail": [detail]}, status_code=error.status_code)
+
+
+class _TooLarge(BaseException):  # not Exception: body parsers turn those into 400
+    pass
+
+
+class BodyLimit:
+    """A request body over the limit gets a 413 that says so: at once when its Content-Length
+    declares it, or as soon as a streamed (chunked) body passes the limit."""
+
+    def __init__(self, app: ASGIApp, limit: int) -> None:
+        self.app, self.limit = app, limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope["headers"]).get(b"content-length", b"0")
+        if declared.isdigit() and int(declared) > self.limit:
+            await self._refuse(scope, receive, send)
+            return
+        seen, started = 0, False
+
+        async def counted() -> Message:
+            nonlocal seen
+            message = await receive()
+            seen += len(message.get("body", b""))
+            if seen > self.limit:
+                raise _TooLarge
+            return message
+
+        async def watched(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, counted, watched)
+        except _TooLarge:
+            if started:
+                raise
+            await self._refuse(scope, receive, send)
+
+    async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
+        msg = f"the body is larger than this service takes: {self.limit} bytes"
+        await JSONResponse({"detail": [{"loc": ["body"], "msg": msg}]}, 413)(scope, receive, send)

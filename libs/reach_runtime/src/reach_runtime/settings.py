@@ -37,6 +37,9 @@ class ServiceSettings(BaseSettings):
     data_dir: Path = Path(".local/data")
     http_host: str = "127.0.0.1"
     http_port: int = Field(default=8100, ge=0, le=65535)
+    http_max_body_bytes: int = Field(
+        default=1_048_576, ge=1024, le=100 * 1_048_576, description="larger bodies get 413"
+    )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["json", "text"] = "json"
     otel_exporter_otlp_endpoint: str | None = None
