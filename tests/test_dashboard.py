@@ -10,6 +10,7 @@ no Python package beyond the standard library. The analytics service runs as a p
 from __future__ import annotations
 
 import base64
+import fcntl
 import json
 import os
 import queue
@@ -69,6 +70,12 @@ def chromium_binary() -> str:
     return found.stdout.strip().splitlines()[-1]
 
 
+def _above_nine(fd: int) -> int:
+    moved = fcntl.fcntl(fd, fcntl.F_DUPFD, 10)
+    os.close(fd)
+    return moved
+
+
 class Chromium:
     """A headless Chromium driven over the DevTools Protocol through two pipes (fd 3 in, fd 4
     out, NUL-separated JSON), one page attached as a flat session."""
@@ -76,6 +83,8 @@ class Chromium:
     def __init__(self, binary: str, profile: Path, *, width: int = 1280, height: int = 1700):
         to_browser_r, to_browser_w = os.pipe()
         from_browser_r, from_browser_w = os.pipe()
+        # the browser's ends move above 9, so that making them fd 3 and 4 never clobbers one
+        to_browser_r, from_browser_w = _above_nine(to_browser_r), _above_nine(from_browser_w)
         args = [
             "--headless",
             "--no-sandbox",  # root on the test machines

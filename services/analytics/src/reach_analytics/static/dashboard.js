@@ -54,8 +54,9 @@ function ci(row) {
 function upliftText(row) {
   const uplift = row.uplift ?? row.absolute_uplift;
   const interval = ci(row);
-  const range = interval ? ` [${pp(interval[0])}, ${pp(interval[1])}]` : "";
-  const flag = row.small_sample ? '<span class="flag" title="too few clients to tell">small sample</span>' : "";
+  const range = interval ? `<span class="ci"> [${pp(interval[0])}, ${pp(interval[1])}]</span>` : "";
+  const flag = row.small_sample && uplift != null
+    ? '<span class="flag" title="too few clients to tell">small sample</span>' : "";
   return `${pp(uplift)}${range}${flag}`;
 }
 
@@ -182,7 +183,7 @@ async function renderDaily(id) {
   const series = [["requested", COLORS.treated], ["sent", "#0f766e"], ["delivered", "#7c3aed"],
     ["held_out", COLORS.holdout], ["suppressed", COLORS.bad], ["converted", COLORS.ok]];
   draw("daily", {
-    type: "line",
+    type: days.length < 3 ? "bar" : "line",  // a line needs a few days to show anything
     data: { labels: days.map((d) => d.day),
       datasets: series.map(([key, color]) => ({ label: key.replace("_", " "), data: days.map((d) => d[key] ?? 0),
         borderColor: color, backgroundColor: color, tension: 0.2, pointRadius: 2 })) },
