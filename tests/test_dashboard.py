@@ -10,6 +10,7 @@ no Python package beyond the standard library. The analytics service runs as a p
 from __future__ import annotations
 
 import base64
+import contextlib
 import fcntl
 import json
 import os
@@ -18,6 +19,7 @@ import shutil
 import subprocess
 import threading
 import time
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -542,16 +544,40 @@ def _constant(body: Any) -> Any:
     return answer
 
 
-@pytest.fixture
-def contract_server() -> Any:
-    """The dashboard router and a stand-in of the results API on a real port, in a thread."""
+@contextlib.contextmanager
+def serving(app: Any) -> Iterator[str]:
+    """An ASGI app on a real port, in a thread; yields its base URL."""
     import uvicorn
+    from reach_runtime.stack import free_port
+
+    server = uvicorn.Server(uvicorn.Config(app, port=free_port(), log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        assert time.monotonic() < deadline, "the stand-in server did not start"
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{server.config.port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+def stand_in() -> Any:
+    """An app with the real dashboard router and nothing else."""
     from fastapi import FastAPI
     from reach_analytics.api.dashboard import router
-    from reach_runtime.stack import free_port
 
     app = FastAPI()
     app.include_router(router)
+    return app
+
+
+@pytest.fixture
+def contract_server() -> Iterator[tuple[str, list[str]]]:
+    """The dashboard router and a stand-in of the results API on a real port."""
+    app = stand_in()
     asked: list[str] = []
     for path, body in CONTRACT.items():
         app.add_api_route(path, _constant(body), methods=["GET"])
@@ -560,16 +586,26 @@ def contract_server() -> Any:
         lambda by="campaign": asked.append(by) or uplift_rows(by),
         methods=["GET"],
     )
-    server = uvicorn.Server(uvicorn.Config(app, port=free_port(), log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        assert time.monotonic() < deadline, "the stand-in server did not start"
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{server.config.port}", asked
-    server.should_exit = True
-    thread.join(timeout=10)
+    with serving(app) as url:
+        yield url, asked
+
+
+def test_the_dashboard_says_when_the_results_api_wants_a_sign_in(
+    browser: Chromium,
+) -> None:
+    from fastapi import HTTPException
+
+    app = stand_in()
+
+    def refuse() -> None:
+        raise HTTPException(401, "not authenticated")
+
+    app.add_api_route("/campaigns", refuse, methods=["GET"])
+    with serving(app) as url:
+        browser.open(f"{url}/dashboard", ready=READY)
+        status = browser.evaluate("document.getElementById('status').textContent")
+    assert "sign in" in status and "401" in status, status
+    assert browser.exceptions() == []
 
 
 def test_the_funnel_uplift_and_daily_panels_draw_the_documented_api_shapes(

@@ -23,6 +23,9 @@ const pp = (u) => (u == null ? "–" : (u >= 0 ? "+" : "") + (100 * u).toFixed(1
 async function getJson(path) {
   const response = await fetch(path, { headers: { accept: "application/json" } });
   if (response.status === 404) return null;
+  if (response.status === 401 || response.status === 403) {
+    throw new Error(`the results API answered ${response.status}: sign in (through the brokerage's sign-in proxy) with a role that may read results`);
+  }
   if (!response.ok) throw new Error(`${path}: ${response.status} ${await response.text()}`);
   return response.json();
 }
