@@ -55,6 +55,7 @@ EVENTS = int(os.environ.get("FAULTS_EVENTS", "4000"))
 SEED = int(os.environ.get("FAULTS_SEED", "20261126"))
 RESULTS = Path(os.environ.get("FAULTS_RESULTS", ROOT / ".local" / "faults" / "results.md"))
 PROVIDER_TIMEOUT_S = 2.0
+PROVIDER_WAIT_S = 150  # an outage lasts at most this long waiting for a send to meet it
 STUCK_S = float(os.environ.get("FAULTS_STUCK_S", "45"))  # not ready this long: restarted
 ENV = {  # quick retries and recovery, so a short run sees each of them happen
     "PROVIDER_TIMEOUT_S": str(PROVIDER_TIMEOUT_S),
@@ -89,6 +90,7 @@ class Injected:
     detail: str = ""
     recovered_s: float | None = None  # from the fault's start until the system works again
     survived: bool = True  # recovered with no process restarted by the suite
+    met: int | None = None  # provider outages: requests that met the outage
     stuck: dict | None = None  # /readyz checks of services that did not recover by themselves
 
 
@@ -123,7 +125,7 @@ class FaultInjector:
             record.detail = f"stopped, down {time.monotonic() - started:.1f} s"
             await self._all_ready(record)
         else:
-            record.detail = await self._provider_outage(fault, during)
+            record.detail, record.met = await self._provider_outage(fault, during)
             record.recovered_s = await self._provider_recovery(fault, started)
             return record
         record.recovered_s = round(time.monotonic() - started, 1)
@@ -162,7 +164,9 @@ class FaultInjector:
             record.survived = False
             record.detail += "; " + "; ".join(helped)
 
-    async def _provider_outage(self, fault: str, during: Awaitable[object] | None) -> str:
+    async def _provider_outage(
+        self, fault: str, during: Awaitable[object] | None
+    ) -> tuple[str, int]:
         """The provider fails from before the slice goes out until its first failed request
         plus a seeded 3-6 s, so the sends the slice causes meet the outage."""
         fakes, window, started = self.world.providers, self.rng.uniform(3, 6), time.monotonic()
@@ -179,7 +183,7 @@ class FaultInjector:
             fakes.smtp.refusing = "451 4.3.0 injected outage, try again later"
         if during is not None:
             await during
-        while met() == before and time.monotonic() - started < 30:  # noqa: ASYNC110 (a counter another thread moves)
+        while met() == before and time.monotonic() - started < PROVIDER_WAIT_S:  # noqa: ASYNC110 (a counter another thread moves)
             await asyncio.sleep(0.1)
         first = time.monotonic() - started
         await asyncio.sleep(window)
@@ -187,7 +191,7 @@ class FaultInjector:
         return (
             f"{time.monotonic() - started:.1f} s (first failed request after {first:.1f} s); "
             f"{met() - before} requests met it"
-        )
+        ), met() - before
 
     async def _provider_recovery(self, fault: str, started: float) -> float | None:
         """Seconds from the outage's start until the provider took a new send after it (None:
@@ -316,6 +320,15 @@ async def test_the_invariants_hold_through_crashes_restarts_outages_and_poison(
                 else f"not drained after {max(600, EVENTS / 20):.0f} s: lag {await world.lag()}",
             )
         ]
+        unmet = [f.fault for f in injected if f.fault in PROVIDER_FAULTS and f.met == 0]
+        checks.append(
+            Check(
+                "each provider outage met sends",
+                not unmet,
+                f"{len(PROVIDER_FAULTS) - len(unmet)} of {len(PROVIDER_FAULTS)} outages met requests"
+                + (f"; none reached {unmet} within {PROVIDER_WAIT_S} s" if unmet else ""),
+            )
+        )
         helped = [f for f in injected if not f.survived]
         checks.append(
             Check(
