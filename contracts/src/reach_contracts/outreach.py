@@ -85,6 +85,9 @@ class OutreachRequested(Event):
                         ),
                         "variables": {"name": "李女士", "advisor_name": "王经理"},
                         "trigger_event_id": "trd-20261123-0000981234",
+                        "script_version": "SCR-thanks-sms@3",
+                        "goal_event": "product.purchased",
+                        "attribution_window_days": 7,
                     },
                 }
             ]
@@ -131,6 +134,11 @@ class OutreachHeldOut(Event):
                         "campaign_id": "CMP-first-trade-thanks",
                         "campaign_name": "首笔交易感谢",
                         "trigger_event_id": "trd-20261123-0000981877",
+                        "goal_event": "product.purchased",
+                        "attribution_window_days": 7,
+                        "channel": "sms",
+                        "variant": "B",
+                        "script_version": "SCR-thanks-sms@3",
                     },
                 }
             ]
@@ -175,6 +183,9 @@ class OutreachSuppressed(Event):
                         "trigger_event_id": "seg-20261123-0000981877",
                         "gate": "suitability",
                         "reason": "product R4 is above what risk level C3 allows (R1-R3)",
+                        "goal_event": "product.purchased",
+                        "attribution_window_days": 14,
+                        "segment_id": "SEG-equity-curious",
                     },
                 }
             ]
