@@ -22,6 +22,7 @@ from sqlalchemy import asc, desc, nulls_last, select
 from reach_profile.db.tables import PortraitChangeRow, PortraitRow
 
 router = APIRouter(prefix="/portraits", tags=["portraits"])
+MAX_ASSETS = Decimal("999999999999999999.99")  # what total_assets, NUMERIC(20, 2), can hold
 Reader = caller(*STAFF, Role.advisor)
 
 
@@ -87,8 +88,8 @@ async def search_portraits(
     lifecycle_stage: Annotated[str | None, Query(max_length=16, examples=["sleeping"])] = None,
     value_tier: Annotated[str | None, Query(max_length=16, examples=["vip"])] = None,
     churn_risk: bool | None = None,
-    min_assets: Annotated[Decimal | None, Query(ge=0)] = None,
-    max_assets: Annotated[Decimal | None, Query(ge=0)] = None,
+    min_assets: Annotated[Decimal | None, Query(ge=0, le=MAX_ASSETS)] = None,
+    max_assets: Annotated[Decimal | None, Query(ge=0, le=MAX_ASSETS)] = None,
     sort: Sort = "client_id",
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
