@@ -159,7 +159,7 @@ class OutreachSuppressedPayload(Evaluated):
     gate: str = Field(
         max_length=32,
         description="suitability, eligibility, consent, cap_client_day, cap_client_week, "
-        "cap_campaign, cap_channel, arbitration, campaign_ended",
+        "cap_campaign, cap_channel, arbitration, campaign_ended, data",
     )
     reason: str = Field(max_length=300, description="Why, in words an auditor can read")
 

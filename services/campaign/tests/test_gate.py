@@ -262,3 +262,68 @@ async def test_a_stored_send_waits_while_its_campaign_is_paused_and_stops_when_i
         seen = await outreach(broker, 2)
         ended = seen["C2", "later care"]
         assert (ended.event_type, ended.payload.gate) == ("outreach.suppressed", "campaign_ended")
+
+
+async def test_a_send_waits_for_the_portrait_its_words_need_then_gives_up_with_the_reason(
+    sqlite_url: str, broker: Broker
+) -> None:
+    clock = ManualClock(NOW)
+    async with running(bootstrap(settings(sqlite_url, broker)), clock=clock) as (runtime, http):
+        await eventually(lambda: runtime.consumer.caught_up)
+        words = {
+            "name": "advisor intro",
+            "channel": "email",
+            "purpose": "care",
+            "subject": "您的投资顾问",
+            "body": "{client_id}您好，您的投资顾问 {advisor_id} 随时为您服务。",
+        }
+        created = await http.post("/scripts", json=words, headers=ANN)
+        script_id = created.json()["id"]
+        await http.post(f"/scripts/{script_id}/versions/1/submit", headers=ANN)
+        await http.post(f"/scripts/{script_id}/versions/1/approve", headers=BOB)
+        document = {
+            "name": "advisor intro",
+            "goal": {"primary_event": "login.succeeded"},
+            "service": {"purpose": "care"},
+            "scene": {"kind": "segment_entered", "segment_id": "SEG-X"},
+            "touchpoint": {"channels": ["email"], "send_window": {}},
+            "script": {"variants": [{"channel": "email", "script_id": script_id, "version": 1}]},
+            "evaluation": {"holdout_percent": 0},
+        }
+        campaign_id = (await http.post("/campaigns", json=document, headers=ANN)).json()["id"]
+        await http.post(f"/campaigns/{campaign_id}/submit", headers=ANN)
+        await http.post(f"/campaigns/{campaign_id}/approve", headers=BOB)
+
+        # the membership overtakes the portrait: C1's has no advisor yet, C2's never will
+        await broker.publish("reach.portraits.v1", portrait("C1"), portrait("C2"))
+        await broker.publish("reach.segment-memberships.v1", entered("C1"), entered("C2"))
+
+        async def waiting() -> bool:
+            found = (await http.get("/decisions", params={"campaign_id": campaign_id})).json()
+            return len(found) == 2 and all(d["history"][-1]["step"] == "deferred" for d in found)
+
+        await eventually(waiting)
+        [decision] = (
+            await http.get("/decisions", params={"campaign_id": campaign_id, "client_id": "C1"})
+        ).json()
+        assert decision["history"][-1]["reason"] == "waits for the portrait to carry advisor_id"
+
+        later = PortraitUpdated(
+            event_id="prt-C1-2",
+            occurred_at=NOW,
+            client_id="C1",
+            payload=Portrait(version=2, as_of=NOW, advisor_id="ADV007"),
+        )
+        await broker.publish("reach.portraits.v1", later)
+        await eventually(lambda: runtime.consumer.caught_up)
+        clock.set(NOW + timedelta(seconds=20))
+        seen = await outreach(broker, 1)
+        sent = seen["C1", "advisor intro"]
+        assert sent.event_type == "outreach.requested"
+        assert sent.payload.variables["advisor_id"] == "ADV007"
+
+        clock.set(NOW + timedelta(minutes=11))
+        seen = await outreach(broker, 2)
+        gave_up = seen["C2", "advisor intro"]
+        assert (gave_up.event_type, gave_up.payload.gate) == ("outreach.suppressed", "data")
+        assert gave_up.payload.reason == "the client's portrait has no advisor_id for the script"

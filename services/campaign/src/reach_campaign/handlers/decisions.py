@@ -332,6 +332,16 @@ async def _release(
         )
         return
     portrait = await portrait_of(uow, row.client_id)
+    missing = await _missing_variables(uow, spec, row, portrait)
+    if missing:
+        names = ", ".join(sorted(missing))
+        if now - row.decided_at < PORTRAIT_WAIT:
+            row.due_at = now + PORTRAIT_RETRY
+            _note(row, now, "deferred", f"waits for the portrait to carry {names}")
+            return
+        reason = f"the client's portrait has no {names} for the script"
+        suppress(uow, row, spec, gate.Stop("data", reason))
+        return
     open_channels, stop = gate.consent(
         spec.touchpoint.channels, spec.service.purpose, portrait.get("consents", {})
     )
@@ -366,6 +376,26 @@ async def _release(
     await _request(uow, row, spec, chosen, later, portrait)
     if spec.service.purpose is not Purpose.SERVICE:  # only what counts against the caps
         winners[row.client_id] = f"{spec.name!r} (priority {spec.touchpoint.priority})"
+
+
+# A trigger can overtake the portrait it was computed from (the campaign service reads the
+# portraits topic and the membership topic side by side): a script whose placeholders the
+# stored portrait cannot fill yet waits for it, then is suppressed with the reason.
+PORTRAIT_WAIT = timedelta(minutes=10)
+PORTRAIT_RETRY = timedelta(seconds=15)
+
+
+async def _missing_variables(
+    uow: UnitOfWork, spec: CampaignSpec, row: DecisionRow, portrait: dict[str, Any]
+) -> set[str]:
+    """Placeholders of this client's words, on any of the campaign's channels, with no value."""
+    available = portrait_variables(row.client_id, portrait)
+    available |= {"campaign_name": spec.name, **(row.context or {})}
+    needed: set[str] = set()
+    for channel in {v.channel for v in spec.script.variants}:
+        _, words = await _words(uow, spec, row.campaign_id, row.client_id, channel)
+        needed |= set(placeholders(f"{words.subject or ''}{words.body}"))
+    return needed - set(available)
 
 
 async def sent_recently(uow: UnitOfWork, client_id: str, now: datetime) -> list[gate.Sent]:
