@@ -193,6 +193,7 @@ BAD_REQUESTS = [
     ("/bi/outreach", {"limit": 1001}, "limit"),
     ("/bi/outreach", {"limit": 0}, "limit"),
     ("/bi/outreach", {"from": "2026-11-24T00:00:00"}, "from"),
+    ("/bi/outreach", {"from": "0001-01-01T00:00:00+08:00"}, "from"),
     ("/bi/outreach", {"after": "not-a-cursor"}, "after"),
     ("/bi/outreach", {"from": "2026-11-24T00:00:00Z", "to": "2026-11-23T00:00:00Z"}, "to"),
     ("/bi/campaign_results", {"from": "2026-11-24T00:00:00Z"}, "from"),

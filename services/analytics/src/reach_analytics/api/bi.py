@@ -6,7 +6,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import AsyncIterator
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request
@@ -35,6 +35,10 @@ def _filters(
     for name, value in (("from", start), ("to", end)):
         if value is not None and value.tzinfo is None:
             raise Invalid("a time with a UTC offset, e.g. 2026-11-23T00:00:00+08:00", field=name)
+        try:
+            _ = value.astimezone(UTC) if value is not None else None
+        except OverflowError:
+            raise Invalid("out of range once in UTC", field=name) from None
         if value is not None and dataset == "campaign_results":
             raise Invalid("campaign_results has no time column to filter on", field=name)
     if start is not None and end is not None and end <= start:
