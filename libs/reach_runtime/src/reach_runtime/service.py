@@ -22,7 +22,7 @@ from reach_runtime.clock import Clock
 from reach_runtime.consumer import BatchConsumer, Preload, Subscriptions
 from reach_runtime.db import create_engine, session_factory
 from reach_runtime.dead_letter_api import router as dead_letter_router
-from reach_runtime.http import BodyLimit, health, install_error_handlers
+from reach_runtime.http import BodyLimit, NoNul, health, install_error_handlers
 from reach_runtime.kafka import ensure_topics, new_producer
 from reach_runtime.logs import configure_logging
 from reach_runtime.relay import OutboxRelay
@@ -185,6 +185,7 @@ def create_app(runtime: Runtime, roles: Sequence[str] = ROLES) -> FastAPI:
             app.include_router(router)
     install_error_handlers(app)
     app.add_middleware(BodyLimit, limit=runtime.settings.http_max_body_bytes)
+    app.add_middleware(NoNul)
     check_routes(app)
     return app
 
