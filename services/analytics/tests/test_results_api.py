@@ -195,6 +195,8 @@ BAD_REQUESTS = [
     ("/bi/outreach", {"from": "2026-11-24T00:00:00"}, "from"),
     ("/bi/outreach", {"from": "0001-01-01T00:00:00+08:00"}, "from"),
     ("/bi/outreach", {"after": "not-a-cursor"}, "after"),
+    ("/bi/outreach", {"after": "WyJcdTAwMDAiXQ"}, "after"),  # ["\u0000"]
+    ("/bi/touches", {"after": "WyJhIl0"}, "after"),  # one key of two
     ("/bi/outreach", {"from": "2026-11-24T00:00:00Z", "to": "2026-11-23T00:00:00Z"}, "to"),
     ("/bi/campaign_results", {"from": "2026-11-24T00:00:00Z"}, "from"),
     ("/bi/secrets", {}, "dataset"),

@@ -169,7 +169,9 @@ def decode_cursor(cursor: str) -> list[Any]:
     """The key values of the last row of the previous page; ValueError if it is not one."""
     padded = cursor + "=" * (-len(cursor) % 4)
     values = json.loads(base64.urlsafe_b64decode(padded.encode()))
-    if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
+    if not isinstance(values, list) or not all(
+        isinstance(v, str) and len(v) <= 200 and "\x00" not in v for v in values
+    ):
         raise ValueError("not a cursor from this API")
     return values
 
