@@ -17,7 +17,7 @@ from reach_campaign.adapters.audit import record, snapshot
 from reach_campaign.api.actor import Compliance
 from reach_campaign.api.params import MAX_VERSION
 from reach_campaign.db.tables import DecisionRow, GateSwitchRow
-from reach_campaign.domain.model import CampaignSpec
+from reach_campaign.domain.model import NO_NUL, CampaignSpec
 from reach_campaign.handlers import campaigns as handle
 from reach_campaign.handlers.decisions import GLOBAL_PAUSE
 from reach_campaign.handlers.dry_run import dry_run
@@ -109,7 +109,7 @@ async def summary(campaign_id: str, session: Session) -> dict[str, Any]:
 
 class PauseIn(BaseModel):
     paused: bool
-    reason: str | None = Field(default=None, max_length=500)
+    reason: str | None = Field(default=None, max_length=500, pattern=NO_NUL)
 
 
 class GateOut(BaseModel):

@@ -16,15 +16,17 @@ from reach_campaign.api.actor import Compliance, Editor
 from reach_campaign.api.params import Review, VersionNumber
 from reach_campaign.db.tables import ScriptRow, ScriptVersionRow
 from reach_campaign.domain.linter import lint
-from reach_campaign.domain.model import Purpose
+from reach_campaign.domain.model import NO_NUL, Purpose
 from reach_campaign.handlers import scripts as handle
 
 router = APIRouter(
     prefix="/scripts", tags=["scripts"], dependencies=[allow(*STAFF, Role.bi_reader)]
 )
 
-Subject = Annotated[str | None, Field(default=None, max_length=200)]
-Words = Annotated[str, Field(min_length=1, max_length=4000, description="{name} placeholders")]
+Subject = Annotated[str | None, Field(default=None, max_length=200, pattern=NO_NUL)]
+Words = Annotated[
+    str, Field(min_length=1, max_length=4000, pattern=NO_NUL, description="{name} placeholders")
+]
 
 
 class WordsIn(BaseModel):
@@ -33,7 +35,7 @@ class WordsIn(BaseModel):
 
 
 class ScriptIn(WordsIn):
-    name: str = Field(min_length=1, max_length=200)
+    name: str = Field(min_length=1, max_length=200, pattern=NO_NUL)
     channel: Channel
     purpose: Purpose
 
@@ -83,7 +85,7 @@ class ScriptOut(BaseModel):
 
 
 class PreviewIn(BaseModel):
-    client_id: str = Field(min_length=1, max_length=64)
+    client_id: str = Field(min_length=1, max_length=64, pattern=NO_NUL)
     variables: dict[str, Annotated[str, Field(max_length=500)]] = Field(
         default_factory=dict, max_length=50, description="values the portrait lacks (segment, …)"
     )

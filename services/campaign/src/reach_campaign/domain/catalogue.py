@@ -9,7 +9,7 @@ from typing import Literal
 from pydantic import Field, ValidationInfo, field_validator
 from reach_contracts import ProductRiskLevel, RiskLevel
 
-from reach_campaign.domain.model import Identifier, Purpose, Strict
+from reach_campaign.domain.model import NO_NUL, Identifier, Purpose, Strict
 
 
 class Kind(StrEnum):
@@ -35,12 +35,12 @@ class Eligibility(Strict):
 class CatalogueItem(Strict):
     """One item; products must carry their risk level R1–R5."""
 
-    name: str = Field(min_length=1, max_length=200)
+    name: str = Field(min_length=1, max_length=200, pattern=NO_NUL)
     kind: Kind
     purpose: Purpose
     risk_level: ProductRiskLevel | None = Field(default=None, validate_default=True)
     eligibility: Eligibility = Field(default_factory=Eligibility)
-    description: str = Field(default="", max_length=2000)
+    description: str = Field(default="", max_length=2000, pattern=NO_NUL)
     active: bool = True
 
     @field_validator("risk_level")

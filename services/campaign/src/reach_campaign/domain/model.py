@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validat
 from reach_contracts import Channel, event_class
 
 Identifier = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._:@-]+$")]
+NO_NUL = r"^[^\x00]*$"  # PostgreSQL text cannot hold NUL: free text that is stored says so
 
 
 class Strict(BaseModel):
@@ -335,8 +336,8 @@ class Feedback(Strict):
 class CampaignSpec(Strict):
     """One version of a campaign: the eight elements, validated as a whole."""
 
-    name: str = Field(min_length=1, max_length=200)
-    description: str = Field(default="", max_length=2000)
+    name: str = Field(min_length=1, max_length=200, pattern=NO_NUL)
+    description: str = Field(default="", max_length=2000, pattern=NO_NUL)
     goal: Goal
     audience: Audience = Field(default_factory=Audience)
     service: Service
@@ -410,12 +411,14 @@ def scene_key(scene: AnyScene) -> tuple[str, str]:
 class OneMessageCampaign(Strict):
     """The first API's form: one segment, one channel, one message; expanded to a full spec."""
 
-    name: str = Field(min_length=1, max_length=200)
+    name: str = Field(min_length=1, max_length=200, pattern=NO_NUL)
     trigger_segment_id: Identifier = Field(description="fires when a client enters it")
     channel: Channel
     purpose: Purpose = Purpose.SERVICE
-    subject: str | None = Field(default=None, max_length=200)
-    body: str = Field(min_length=1, max_length=4000, description="{client_id}, {segment}, …")
+    subject: str | None = Field(default=None, max_length=200, pattern=NO_NUL)
+    body: str = Field(
+        min_length=1, max_length=4000, pattern=NO_NUL, description="{client_id}, {segment}, …"
+    )
     holdout_percent: float = Field(default=10, ge=0, le=50, description="control group share")
 
     @field_validator("purpose")
