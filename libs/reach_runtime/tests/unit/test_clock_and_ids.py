@@ -6,8 +6,10 @@ import uuid
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from reach_runtime.clock import ManualClock, SystemClock
-from reach_runtime.ids import derived_id
+from reach_runtime.ids import derived_id, derived_ids
 
 BEIJING = timezone(timedelta(hours=8))
 START = datetime(2026, 11, 23, 9, 30, tzinfo=BEIJING)
@@ -71,3 +73,15 @@ def test_derived_ids_differ_when_the_parts_differ() -> None:
         *(derived_id("evt", str(n)) for n in range(1000)),
     }
     assert len(ids) == 1005
+
+
+@given(
+    st.lists(st.text(), min_size=1, max_size=5),
+    st.data(),
+)
+def test_derived_ids_with_one_part_open_equal_derived_id(parts: list[str], data) -> None:
+    hole = data.draw(st.integers(0, len(parts) - 1))
+    value = data.draw(st.text())
+    open_parts = [None if i == hole else p for i, p in enumerate(parts)]
+    full = [value if i == hole else p for i, p in enumerate(parts)]
+    assert derived_ids(*open_parts)(value) == derived_id(*full)

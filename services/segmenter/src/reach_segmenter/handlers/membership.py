@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from reach_contracts import SegmentEntered, SegmentExited, SegmentMembershipChange
-from reach_runtime.ids import derived_id
+from reach_runtime.ids import derived_ids
 from reach_runtime.uow import UnitOfWork
 from sqlalchemy import false
 
@@ -39,16 +39,18 @@ def emit(
     payload = SegmentMembershipChange(
         segment_id=segment.id, segment_name=segment.name, portrait_version=portrait_version
     )
-    for client_id in client_ids:
-        uow.emit(
-            MEMBERSHIPS_TOPIC,
+    event_id = derived_ids(
+        kind, segment.id, None, cause
+    )  # = derived_id(kind, segment.id, c, cause)
+    uow.emit_all(
+        MEMBERSHIPS_TOPIC,
+        (
             event_type(
-                event_id=derived_id(kind, segment.id, client_id, cause),
-                occurred_at=at,
-                client_id=client_id,
-                payload=payload,
-            ),
-        )
+                event_id=event_id(client_id), occurred_at=at, client_id=client_id, payload=payload
+            )
+            for client_id in client_ids
+        ),
+    )
 
 
 async def apply_moves(
