@@ -37,9 +37,11 @@ def portrait(client_id: str, **fields: Any) -> PortraitUpdated:
     )
 
 
-async def script(http: httpx.AsyncClient, name: str, channel: str, purpose: str) -> str:
+async def script(
+    http: httpx.AsyncClient, name: str, channel: str, purpose: str, body: str | None = None
+) -> str:
     """An approved script of one version (ann writes, bob approves)."""
-    body = f"{{client_id}}您好，{name}。" + ("回T退订" if channel == "sms" else "")
+    body = body or f"{{client_id}}您好，{name}。" + ("回T退订" if channel == "sms" else "")
     created = await http.post(
         "/scripts",
         json={"name": name, "channel": channel, "purpose": purpose, "body": body, "subject": name},
@@ -64,10 +66,15 @@ async def live_campaign(
     priority: int = 50,
     scene: dict[str, Any] | None = None,
     window: dict[str, Any] | None = None,
+    body: str | None = None,
 ) -> str:
     """A campaign put live: approved by bob, or activated by ann for a service notice."""
     variants = [
-        {"channel": c, "script_id": await script(http, f"{name} {c}", c, purpose), "version": 1}
+        {
+            "channel": c,
+            "script_id": await script(http, f"{name} {c}", c, purpose, body),
+            "version": 1,
+        }
         for c in channels
     ]
     document = {
@@ -270,29 +277,13 @@ async def test_a_send_waits_for_the_portrait_its_words_need_then_gives_up_with_t
     clock = ManualClock(NOW)
     async with running(bootstrap(settings(sqlite_url, broker)), clock=clock) as (runtime, http):
         await eventually(lambda: runtime.consumer.caught_up)
-        words = {
-            "name": "advisor intro",
-            "channel": "email",
-            "purpose": "care",
-            "subject": "您的投资顾问",
-            "body": "{client_id}您好，您的投资顾问 {advisor_id} 随时为您服务。",
-        }
-        created = await http.post("/scripts", json=words, headers=ANN)
-        script_id = created.json()["id"]
-        await http.post(f"/scripts/{script_id}/versions/1/submit", headers=ANN)
-        await http.post(f"/scripts/{script_id}/versions/1/approve", headers=BOB)
-        document = {
-            "name": "advisor intro",
-            "goal": {"primary_event": "login.succeeded"},
-            "service": {"purpose": "care"},
-            "scene": {"kind": "segment_entered", "segment_id": "SEG-X"},
-            "touchpoint": {"channels": ["email"], "send_window": {}},
-            "script": {"variants": [{"channel": "email", "script_id": script_id, "version": 1}]},
-            "evaluation": {"holdout_percent": 0},
-        }
-        campaign_id = (await http.post("/campaigns", json=document, headers=ANN)).json()["id"]
-        await http.post(f"/campaigns/{campaign_id}/submit", headers=ANN)
-        await http.post(f"/campaigns/{campaign_id}/approve", headers=BOB)
+        campaign_id = await live_campaign(
+            http,
+            "advisor intro",
+            purpose="care",
+            channels=["email"],
+            body="{client_id}您好，您的投资顾问 {advisor_id} 随时为您服务。",
+        )
 
         # the membership overtakes the portrait: C1's has no advisor yet, C2's never will
         await broker.publish("reach.portraits.v1", portrait("C1"), portrait("C2"))
