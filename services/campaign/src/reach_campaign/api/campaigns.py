@@ -12,10 +12,10 @@ from reach_runtime.http import Session, Uow
 from sqlalchemy import select
 
 from reach_campaign.api.actor import Compliance, Editor, Stopper
-from reach_campaign.api.documents import dump, load, parse_model, parse_spec
+from reach_campaign.api.documents import documented, dump, load, parse_model, parse_spec
 from reach_campaign.api.params import MAX_VERSION, Review, VersionNumber
 from reach_campaign.db.tables import CampaignRow, CampaignVersionRow
-from reach_campaign.domain.model import OneMessageCampaign
+from reach_campaign.domain.model import CampaignSpec, OneMessageCampaign
 from reach_campaign.handlers import campaigns as handle
 
 router = APIRouter(
@@ -120,6 +120,7 @@ async def _out(session: Any, campaign: CampaignRow) -> CampaignOut:
     response_model=CampaignOut,
     status_code=status.HTTP_201_CREATED,
     summary="Create a campaign as a draft (the eight elements, or the one-message form)",
+    openapi_extra=documented(CampaignSpec, OneMessageCampaign),
 )
 async def post_campaign(
     document: Annotated[
@@ -175,6 +176,7 @@ async def get_campaign(campaign_id: str, session: Session) -> CampaignOut:
     "/{campaign_id}",
     response_model=VersionOut,
     summary="Edit: a draft in place, otherwise a new draft version (approved ones never change)",
+    openapi_extra=documented(CampaignSpec),
 )
 async def put_campaign(
     campaign_id: str, document: Annotated[dict[str, Any], Body()], uow: Uow, actor: Editor
