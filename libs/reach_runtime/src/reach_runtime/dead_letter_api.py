@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Path, Query, Request
 from pydantic import BaseModel
 from sqlalchemy import func, select
 
@@ -13,6 +13,9 @@ from reach_runtime.auth import Role, allow
 from reach_runtime.db import dead_letters
 from reach_runtime.dead_letters import replay
 from reach_runtime.http import Session, Uow, runtime_of
+
+MAX_ID = 2**63 - 1  # ids are BIGINT: a larger one cannot be looked up, it is refused (422)
+LetterId = Annotated[int, Path(ge=1, le=MAX_ID)]
 
 router = APIRouter(
     prefix="/dead-letters", tags=["operations"], dependencies=[allow(Role.ops_admin)]
@@ -37,7 +40,7 @@ class DeadLetterOut(BaseModel):
 @router.get("", response_model=list[DeadLetterOut], summary="Parked messages, oldest first")
 async def list_dead_letters(
     session: Session,
-    after_id: Annotated[int, Query(ge=0)] = 0,
+    after_id: Annotated[int, Query(ge=0, le=MAX_ID)] = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     include_replayed: bool = False,
 ) -> list[DeadLetterOut]:
@@ -57,7 +60,7 @@ async def list_dead_letters(
 
 
 @router.post("/{letter_id}/replay", status_code=202, summary="Send one back to its source topic")
-async def replay_dead_letter(letter_id: int, request: Request, uow: Uow) -> dict[str, str]:
+async def replay_dead_letter(letter_id: LetterId, request: Request, uow: Uow) -> dict[str, str]:
     prefix = runtime_of(request).settings.kafka_topic_prefix
     await replay(uow, letter_id=letter_id, topic_prefix=prefix)
     return {"status": "replaying"}
