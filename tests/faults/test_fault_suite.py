@@ -19,6 +19,7 @@ picks the schedule; FAULTS_RESULTS names the markdown file the results table is 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import random
@@ -126,7 +127,7 @@ class FaultInjector:
             await self._all_ready(record)
         else:
             record.detail, record.met = await self._provider_outage(fault, during)
-            record.recovered_s = await self._provider_recovery(fault, started)
+            record.recovered_s = await self._provider_recovery(started)
             return record
         record.recovered_s = round(time.monotonic() - started, 1)
         return record
@@ -193,19 +194,15 @@ class FaultInjector:
             f"{met() - before} requests met it"
         ), met() - before
 
-    async def _provider_recovery(self, fault: str, started: float) -> float | None:
-        """Seconds from the outage's start until the provider took a new send after it (None:
-        no send came within 20 s)."""
-        fakes = self.world.providers
-
-        def taken() -> int:
-            return len(fakes.sms.accepted) if fault.startswith("sms") else len(fakes.smtp.received)
-
-        count, deadline = taken(), time.monotonic() + 20
-        while time.monotonic() < deadline:
-            if taken() > count:
-                return round(time.monotonic() - started, 1)
-            await asyncio.sleep(0.2)
+    async def _provider_recovery(self, started: float) -> float | None:
+        """Seconds from the outage's start until the notifier has no send pending or in flight
+        (the sends the outage held back went out); None: not within two minutes."""
+        async with httpx.AsyncClient(timeout=10) as http:
+            while time.monotonic() - started < 120 + PROVIDER_WAIT_S:
+                with contextlib.suppress(httpx.HTTPError):
+                    if await self.world.pending_sends(http) == 0:
+                        return round(time.monotonic() - started, 1)
+                await asyncio.sleep(0.5)
         return None
 
 
