@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -41,12 +42,17 @@ class Servers:
         )
 
     def postgres(self, command: str) -> None:
-        subprocess.run(
-            [str(ROOT / "infra/postgres/postgres.sh"), command],
-            env=self.pg_env,
-            check=True,
-            capture_output=True,
-        )
+        for attempt in range(5):  # the port of a server that just stopped may still be held
+            done = subprocess.run(
+                [str(ROOT / "infra/postgres/postgres.sh"), command],
+                env=self.pg_env,
+                check=False,
+                capture_output=True,
+            )
+            if done.returncode == 0:
+                return
+            time.sleep(2 * (attempt + 1))
+        done.check_returncode()
 
 
 @pytest.fixture(scope="session")
