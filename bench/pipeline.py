@@ -343,10 +343,18 @@ def make_stack(opts, urls, prefix, env, log_dir, profile_path):
                     **self.env,
                 }
                 out = (self.log_dir / f"{name}.log").open("ab")
+                # uvicorn re-raises SIGTERM after its graceful shutdown; turned into SystemExit
+                # here so that pyinstrument's CLI catches it and saves the session
+                program = (
+                    "import runpy, signal, sys; "
+                    "signal.signal(signal.SIGTERM, lambda *_: sys.exit(0)); "
+                    f"sys.argv = ['reach_{name}', {role!r}]; "
+                    f"runpy.run_module('reach_{name}', run_name='__main__', alter_sys=True)"
+                )
                 self._processes[name] = subprocess.Popen(
                     [sys.executable, "-m", "pyinstrument", "-r", "pyisession",
                      "-o", str(self.profile_path), "-i", str(opts.profile_interval),
-                     "-m", f"reach_{name}", role],
+                     "-c", program],
                     env=child_env, stdout=out, stderr=out,
                 )  # fmt: skip
 
@@ -635,7 +643,10 @@ async def measure(opts: argparse.Namespace, clients: int) -> dict:
             (ticks1[0] - loop_ticks0[0]) / max(1, ticks1[1] - loop_ticks0[1]), 2
         )
     if profile_path is not None:
-        result["profile"] = read_profile(profile_path, opts.profile, opts.out)
+        try:
+            result["profile"] = read_profile(profile_path, opts.profile, opts.out)
+        except Exception as error:
+            result["profile"] = {"error": repr(error), "session": str(profile_path)}
     return result
 
 
