@@ -909,56 +909,50 @@ def _phase_line(entry: dict) -> str:
 # --- the profile --------------------------------------------------------------------------------
 
 
-IDLE = ("select", "poll", "epoll", "_run_once")
+def _where(identifier: str) -> str:
+    parts = identifier.split("\x00")
+    function, path = parts[0], parts[1] if len(parts) > 1 else "?"
+    line = parts[2].split("\x01")[0] if len(parts) > 2 else ""
+    for marker in ("/site-packages/", "/src/"):
+        if marker in path:
+            path = path.split(marker, 1)[1]
+            break
+    else:
+        path = path.rsplit("/", 1)[-1]
+    return f"{function} ({path}:{line})" if line else f"{function} ({path})"
 
 
-def read_profile(path: Path, service: str, out: Path | None, top: int = 20) -> dict:
-    if not path.exists():
-        return {"error": f"no profile session at {path} (service did not exit cleanly?)"}
-    from pyinstrument.renderers import ConsoleRenderer
-    from pyinstrument.session import Session
-
-    session = Session.load(str(path))
-    root = session.root_frame()
-    if root is None:
-        return {"error": "empty profile"}
-    by_function: dict[str, float] = {}
-    by_package: dict[str, float] = {}
-    inclusive: dict[str, float] = {}
-    idle = 0.0
-
-    def package_of(p: str | None) -> str:
-        if not p:
-            return "?"
-        p = p.replace("\\", "/")
-        for marker in ("/site-packages/", "/src/"):
-            if marker in p:
-                return p.split(marker, 1)[1].split("/", 1)[0].removesuffix(".py")
-        if "/lib/python" in p:
-            return "stdlib:" + p.rsplit("/lib/python", 1)[1].split("/", 2)[1].removesuffix(".py")
-        return p.rsplit("/", 1)[-1]
-
-    def walk(frame: Any, ancestors: frozenset[str]) -> None:
-        nonlocal idle
-        if frame.is_synthetic:
-            own = frame.total_self_time
-            key = f"[{frame.identifier.split(chr(0))[0]}]"
-        else:
-            own = frame.total_self_time
-            key = f"{frame.function} ({frame.file_path_short or '?'}:{frame.line_no})"
-        if (frame.function or "") in ("select", "poll") and "selectors" in (frame.file_path or ""):
-            idle += own
-        else:
-            by_function[key] = by_function.get(key, 0.0) + own
-            package = package_of(frame.file_path)
-            by_package[package] = by_package.get(package, 0.0) + own
-        if key not in ancestors and "reach_" in (frame.file_path or ""):
-            inclusive[key] = inclusive.get(key, 0.0) + frame.time
-        for child in frame.children:
-            walk(child, ancestors | {key})
-
-    walk(root, frozenset())
-    total = root.time or 1.0
+def profile_breakdown(session: Any, top: int = 20) -> dict:
+    """From the raw samples (each a call stack and a duration): idle (the event loop waiting in
+    epoll/select) set apart; self time by function (the leaf of each stack); inclusive time of
+    our own functions (reach_*, counted once per stack); and how much of the busy time was spent
+    inside a database call (asyncpg/SQLAlchemy) or a Kafka call (aiokafka)."""
+    total = idle = 0.0
+    leaf: dict[str, float] = {}
+    ours: dict[str, float] = {}
+    in_db = in_kafka = 0.0
+    for stack, seconds in session.frame_records:
+        total += seconds
+        top_frame = stack[-1].split("\x00")[0] if stack else "?"
+        if top_frame in ("epoll.poll", "select.select", "poll.poll", "select") and any(
+            "\x00select\x00" in f or f.startswith("select\x00") for f in stack[-3:]
+        ):
+            idle += seconds
+            continue
+        key = _where(stack[-1]) if stack else "?"
+        leaf[key] = leaf.get(key, 0.0) + seconds
+        seen: set[str] = set()
+        for frame in stack:
+            if "/reach_" in frame:
+                name = _where(frame)
+                if name not in seen:
+                    seen.add(name)
+                    ours[name] = ours.get(name, 0.0) + seconds
+        joined = "|".join(stack)
+        if "asyncpg" in joined or "greenlet_spawn" in joined:
+            in_db += seconds
+        elif "aiokafka" in joined:
+            in_kafka += seconds
     busy = max(total - idle, 1e-9)
 
     def pick(times: dict[str, float]) -> list[dict]:
@@ -967,20 +961,33 @@ def read_profile(path: Path, service: str, out: Path | None, top: int = 20) -> d
             for k, v in sorted(times.items(), key=lambda kv: -kv[1])[:top]
         ]
 
-    text = ConsoleRenderer(unicode=False, color=False, show_all=False).render(session)
-    if out is not None:
-        out.with_name(out.stem + f"-{service}-profile.txt").write_text(text, encoding="utf-8")
-    log(f"profile of {service}: {path} ({total:.0f}s sampled, {idle:.0f}s idle)")
     return {
-        "service": service,
-        "session": str(path),
         "sampled_seconds": round(total, 1),
         "idle_seconds": round(idle, 1),
         "busy_seconds": round(busy, 1),
-        "self_time_by_package": pick(by_package),
-        "self_time_by_function": pick(by_function),
-        "inclusive_by_function": pick(inclusive),
+        "process_cpu_seconds": round(getattr(session, "cpu_time", 0) or 0, 1),
+        "busy_share_in_database_calls": round(in_db / busy, 3),
+        "busy_share_in_kafka_calls": round(in_kafka / busy, 3),
+        "self_time_by_function": pick(leaf),
+        "inclusive_by_function": pick(ours),
     }
+
+
+def read_profile(path: Path, service: str, out: Path | None) -> dict:
+    if not path.exists() or not path.stat().st_size:
+        return {"error": f"no profile session at {path} (service did not exit cleanly?)"}
+    from pyinstrument.renderers import ConsoleRenderer
+    from pyinstrument.session import Session
+
+    session = Session.load(str(path))
+    if out is not None:
+        text = ConsoleRenderer(unicode=False, color=False, show_all=False).render(session)
+        out.with_name(out.stem + f"-{service}-profile.txt").write_text(text, encoding="utf-8")
+    result = {"service": service, "session": str(path), **profile_breakdown(session)}
+    log(
+        f"profile of {service}: {path} ({result['sampled_seconds']}s sampled, {result['idle_seconds']}s idle)"
+    )
+    return result
 
 
 # --- report ---------------------------------------------------------------------------------------
