@@ -3,6 +3,8 @@ replayed, readiness, and metrics."""
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 from prometheus_client import REGISTRY
 from prometheus_client.parser import text_string_to_metric_families
@@ -116,3 +118,22 @@ async def test_not_ready_when_kafka_cannot_be_reached(sqlite_url: str) -> None:
         await runtime.stop()
     assert response.status_code == 503
     assert response.json()["checks"]["kafka"] == "failed"
+
+
+async def test_a_background_loop_that_dies_fails_the_liveness_probe(
+    sqlite_url: str, broker: Broker
+) -> None:
+    async def breaks(_runtime) -> None:
+        raise RuntimeError("a bug in a loop")
+
+    settings = ProfileSettings(
+        database_url=sqlite_url,
+        kafka_bootstrap_servers=broker.bootstrap,
+        kafka_topic_prefix=broker.prefix,
+    )
+    definition = dataclasses.replace(bootstrap(settings), workers=[breaks])
+    async with running(definition) as (runtime, client):
+        await eventually(lambda: runtime.dead_loops)
+        alive = await client.get("/healthz")
+        assert alive.status_code == 503  # half alive: the probe restarts the process
+        assert alive.json() == {"status": "failed", "dead_loops": ["breaks"]}

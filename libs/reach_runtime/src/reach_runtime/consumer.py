@@ -32,11 +32,26 @@ Preload = Callable[[list[Event], UnitOfWork], Awaitable[None]]
 TRANSIENT = (OperationalError, OSError, asyncio.TimeoutError, KafkaError)
 
 
+# SQLSTATE classes of a database that is away, not of a statement that is wrong: 08
+# connection exceptions, 57P operator intervention (shutting down, starting up, admin shutdown).
+_AWAY_SQLSTATES = ("08", "57P")
+
+
 def is_transient(error: BaseException) -> bool:
     """Infrastructure trouble (retry until it passes) as opposed to a message that cannot be handled."""
     if isinstance(error, DBAPIError) and error.connection_invalidated:
         return True
-    return isinstance(error, TRANSIENT)
+    if isinstance(error, TRANSIENT):
+        return True
+    seen: BaseException | None = error
+    for _ in range(5):  # the driver's error, under SQLAlchemy's and its adapter's
+        if seen is None:
+            break
+        state = getattr(seen, "sqlstate", None) or getattr(seen, "pgcode", None)
+        if isinstance(state, str) and state.startswith(_AWAY_SQLSTATES):
+            return True
+        seen = getattr(seen, "orig", None) or seen.__cause__
+    return False
 
 
 @dataclass

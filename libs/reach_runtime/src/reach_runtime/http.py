@@ -43,9 +43,12 @@ Session = Annotated[AsyncSession, Depends(_session)]
 Uow = Annotated[UnitOfWork, Depends(_uow)]
 
 
-@health.get("/healthz", summary="The process is alive")
-async def healthz() -> dict[str, str]:
-    return {"status": "ok"}
+@health.get("/healthz", summary="The process is alive: 503 once a background loop has died")
+async def healthz(request: Request) -> JSONResponse:
+    dead = runtime_of(request).dead_loops
+    if dead:  # half alive: the liveness probe (or any supervisor) should restart the process
+        return JSONResponse({"status": "failed", "dead_loops": dead}, status_code=503)
+    return JSONResponse({"status": "ok"})
 
 
 @health.get("/readyz", summary="The database and Kafka answer, and consumers have joined")

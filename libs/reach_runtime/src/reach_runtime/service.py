@@ -68,6 +68,7 @@ class Runtime:
         self.consumer: BatchConsumer | None = None
         self._probe: AIOKafkaClient | None = None
         self._tasks: list[asyncio.Task[None]] = []
+        self.dead_loops: list[str] = []
 
     def _outbox_written(self) -> None:
         if self.relay is not None:
@@ -115,10 +116,10 @@ class Runtime:
         task.add_done_callback(self._on_task_done)
         self._tasks.append(task)
 
-    @staticmethod
-    def _on_task_done(task: asyncio.Task[None]) -> None:
+    def _on_task_done(self, task: asyncio.Task[None]) -> None:
         if not task.cancelled() and task.exception() is not None:
             log.error("background loop %s died", task.get_name(), exc_info=task.exception())
+            self.dead_loops.append(task.get_name())  # /healthz fails: restart the process
 
     def readiness(self) -> dict[str, bool]:
         """Loops that must be up before the process takes traffic."""
