@@ -76,6 +76,8 @@ class OutboxRelay:
             await session.execute(delete(outbox).where(outbox.c.id.in_([r.id for r in rows])))
             for row in rows:
                 metrics.relayed.labels(self._settings.service_name, row.topic).inc()
-            remaining = await session.scalar(select(func.count()).select_from(outbox))
-        metrics.outbox_pending.labels(self._settings.service_name).set(remaining or 0)
+            remaining = 0  # a partial batch took every row there was when it looked
+            if len(rows) == self._settings.relay_batch_size:  # more may wait: count them
+                remaining = await session.scalar(select(func.count()).select_from(outbox)) or 0
+        metrics.outbox_pending.labels(self._settings.service_name).set(remaining)
         return len(rows)
