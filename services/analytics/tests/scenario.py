@@ -175,48 +175,21 @@ def scenario() -> list[tuple[str, Event]]:
                 ),
             )
         )
-        if n <= 20:
-            out.append(
-                (
-                    deliveries,
-                    delivery(
-                        "delivery.receipted",
-                        "CMP-A",
-                        client,
-                        T + timedelta(minutes=2),
-                        channel="sms",
-                        status="delivered",
-                    ),
+        for first_n, minutes, status in (
+            (20, 2, "delivered"),
+            (6, 9, "opened"),
+            (2, 10, "clicked"),
+        ):
+            if n <= first_n:  # the first clients' receipts go further down the funnel
+                receipt = delivery(
+                    "delivery.receipted",
+                    "CMP-A",
+                    client,
+                    T + timedelta(minutes=minutes),
+                    channel="sms",
+                    status=status,
                 )
-            )
-        if n <= 6:
-            out.append(
-                (
-                    deliveries,
-                    delivery(
-                        "delivery.receipted",
-                        "CMP-A",
-                        client,
-                        T + timedelta(minutes=9),
-                        channel="sms",
-                        status="opened",
-                    ),
-                )
-            )
-        if n <= 2:
-            out.append(
-                (
-                    deliveries,
-                    delivery(
-                        "delivery.receipted",
-                        "CMP-A",
-                        client,
-                        T + timedelta(minutes=10),
-                        channel="sms",
-                        status="clicked",
-                    ),
-                )
-            )
+                out.append((deliveries, receipt))
     out.append(
         (
             deliveries,
