@@ -44,6 +44,7 @@ from typing import Any
 import httpx
 from profile_ingest import DEFAULT_PG_SERVER, delete_prefix, ensure_kafka, ensure_postgres
 from reach_runtime.testing import create_database, drop_database
+from segment_latency import percentiles
 from sqlalchemy.engine import make_url
 
 CAMPAIGN = "CMP-bench"
@@ -52,18 +53,6 @@ T = datetime(2026, 11, 2, 2, 0, tzinfo=UTC)
 
 def log(message: str) -> None:
     print(f"[analytics_query] {message}", file=sys.stderr, flush=True)
-
-
-def percentiles(values: list[float]) -> dict[str, float | None]:
-    """p50/p95/p99/max in milliseconds."""
-    if not values:
-        return {"p50_ms": None, "p95_ms": None, "p99_ms": None, "max_ms": None}
-    ordered = sorted(values)
-
-    def at(share: float) -> float:
-        return round(ordered[min(len(ordered) - 1, int(share * len(ordered)))] * 1000, 2)
-
-    return {"p50_ms": at(0.50), "p95_ms": at(0.95), "p99_ms": at(0.99), "max_ms": at(1.0)}
 
 
 # --- ingest --------------------------------------------------------------------------------------
