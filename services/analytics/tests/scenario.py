@@ -42,12 +42,13 @@ def _key(campaign: str, client: str) -> str:
     return f"{campaign}:{client}"
 
 
-def requested(
-    campaign: str, client: str, at: datetime, *, goal: str, window: int, **more: Any
+def _decision(
+    event_type: str, campaign: str, client: str, at: datetime, goal: str, window: int, **more: Any
 ) -> Event:
+    prefix = {"outreach.requested": "req", "outreach.held_out": "hld"}[event_type]
     return make(
-        "outreach.requested",
-        f"req-{campaign}-{client}",
+        event_type,
+        f"{prefix}-{campaign}-{client}",
         client,
         at,
         idempotency_key=_key(campaign, client),
@@ -58,24 +59,18 @@ def requested(
         trigger_event_id=f"trg-{campaign}-{client}",
         **more,
     )
+
+
+def requested(
+    campaign: str, client: str, at: datetime, *, goal: str, window: int, **more: Any
+) -> Event:
+    return _decision("outreach.requested", campaign, client, at, goal, window, **more)
 
 
 def held_out(
     campaign: str, client: str, at: datetime, *, goal: str, window: int, **more: Any
 ) -> Event:
-    return make(
-        "outreach.held_out",
-        f"hld-{campaign}-{client}",
-        client,
-        at,
-        idempotency_key=_key(campaign, client),
-        campaign_id=campaign,
-        campaign_name=f"campaign {campaign}",
-        goal_event=goal,
-        attribution_window_days=window,
-        trigger_event_id=f"trg-{campaign}-{client}",
-        **more,
-    )
+    return _decision("outreach.held_out", campaign, client, at, goal, window, **more)
 
 
 def suppressed(campaign: str, client: str, at: datetime, gate: str, reason: str) -> Event:
