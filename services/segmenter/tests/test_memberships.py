@@ -105,3 +105,47 @@ async def test_an_invalid_rule_is_refused_with_the_path_and_the_reason(
     detail = response.json()["detail"][0]
     assert detail["loc"][:2] == ["body", "rule"]
     assert "timestamp" in detail["msg"]
+
+
+async def test_a_client_in_and_out_of_a_segment_within_one_batch_gets_every_move_in_order(
+    database_url: str, broker: Broker
+) -> None:
+    """Moves are written at commit, a few statements per batch: a batch in which a client enters,
+    leaves and enters again still announces and records the three moves, in order."""
+    settings = SegmenterSettings(
+        database_url=database_url,
+        kafka_bootstrap_servers=broker.bootstrap,
+        kafka_topic_prefix=broker.prefix,
+        relay_poll_interval_ms=50,
+    )
+    traders = {
+        "name": "traders",
+        "rule": {"all": [{"field": "trade_count", "op": "gte", "value": 1}]},
+    }
+    async with running(bootstrap(settings)) as (_runtime, client):
+        created = await client.post("/segments", json=traders)
+        assert created.status_code == 202, created.text
+        await eventually(lambda: _done(client, created.json()["backfill_url"]), timeout_s=20)
+    # Published while the service is down, so the next start reads them in one poll.
+    await broker.publish(
+        "reach.portraits.v1",
+        portrait("C1", 1, trade_count=1),
+        portrait("C2", 1, trade_count=0),
+        portrait("C1", 2, trade_count=0),
+        portrait("C2", 2, trade_count=4),
+        portrait("C1", 3, trade_count=2),
+    )
+    async with running(bootstrap(settings)) as (_runtime, client):
+        moves = await transitions(broker, 4)
+        assert [m for c, m in moves if c == "C1"] == ["entered", "exited", "entered"]
+        assert [m for c, m in moves if c == "C2"] == ["entered"]
+        assert len(await transitions(broker, 5, timeout_s=3)) == 4  # nothing more comes
+        history = (await client.get("/clients/C1/memberships")).json()
+        assert history["current"] == ["traders"]
+        assert [(h["change"], h["cause"]) for h in reversed(history["history"])] == [
+            ("entered", "C1-v1"),
+            ("exited", "C1-v2"),
+            ("entered", "C1-v3"),
+        ]
+        members = (await client.get(f"/segments/{created.json()['id']}/members")).json()
+        assert [m["client_id"] for m in members] == ["C1", "C2"]

@@ -23,6 +23,7 @@ from sqlalchemy import (
     insert,
     literal,
     select,
+    tuple_,
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -38,29 +39,37 @@ def _insert(session: AsyncSession):
     return postgresql.insert if session.bind.dialect.name == "postgresql" else sqlite.insert
 
 
-async def enter(
-    session: AsyncSession, client_id: str, segment_ids: Sequence[str], at: datetime
-) -> set[str]:
-    """Make the client a member of the segments; returns those it was not a member of before."""
-    if not segment_ids:
+async def enter_all(
+    session: AsyncSession, rows: Sequence[tuple[str, str, datetime]]
+) -> set[tuple[str, str]]:
+    """Insert memberships (segment id, client id, entered at); returns the (segment id, client
+    id) pairs that were not members before. Each pair at most once per call."""
+    if not rows:
         return set()
     statement = (
-        _insert(session)(memberships).on_conflict_do_nothing().returning(memberships.c.segment_id)
+        _insert(session)(memberships)
+        .on_conflict_do_nothing()
+        .returning(memberships.c.segment_id, memberships.c.client_id)
     )
-    rows = [{"segment_id": s, "client_id": client_id, "entered_at": at} for s in segment_ids]
-    return set(await session.scalars(statement, rows))  # executemany: one cached statement
+    params = [{"segment_id": s, "client_id": c, "entered_at": at} for s, c, at in rows]
+    result = await session.execute(statement, params)  # insertmanyvalues: one statement
+    return {(s, c) for s, c in result}
 
 
-async def leave(session: AsyncSession, client_id: str, segment_ids: Sequence[str]) -> set[str]:
-    """End the client's memberships of the segments; returns those it was a member of."""
-    if not segment_ids:
-        return set()
-    statement = (
-        delete(memberships)
-        .where(memberships.c.client_id == client_id, memberships.c.segment_id.in_(segment_ids))
-        .returning(memberships.c.segment_id)
-    )
-    return set(await session.scalars(statement))
+async def leave_all(
+    session: AsyncSession, pairs: Sequence[tuple[str, str]]
+) -> set[tuple[str, str]]:
+    """End memberships given as (segment id, client id); returns the pairs that were members."""
+    removed: set[tuple[str, str]] = set()
+    key = tuple_(memberships.c.segment_id, memberships.c.client_id)
+    for start in range(0, len(pairs), 1000):
+        statement = (
+            delete(memberships)
+            .where(key.in_(list(pairs[start : start + 1000])))
+            .returning(memberships.c.segment_id, memberships.c.client_id)
+        )
+        removed |= {(s, c) for s, c in await session.execute(statement)}
+    return removed
 
 
 async def enter_matching(

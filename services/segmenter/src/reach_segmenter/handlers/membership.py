@@ -8,6 +8,7 @@ announces nothing new for work that had committed.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 from reach_contracts import SegmentEntered, SegmentExited, SegmentMembershipChange
@@ -53,50 +54,106 @@ def emit(
     )
 
 
-async def apply_moves(
-    uow: UnitOfWork,
-    store: SegmentStore,
-    client_id: str,
-    moves: list[tuple[SegmentDef, bool]],
-    *,
-    cause: str,
-    portrait_version: int,
-) -> None:
-    """One client's moves, as decided by the Python predicate, in at most three statements."""
-    now = uow.clock.now()
-    with uow.session.no_autoflush:  # the batch's portraits are written once, at commit
-        entered = await memberships.enter(
-            uow.session, client_id, [s.id for s, inside in moves if inside], now
-        )
-        exited = await memberships.leave(
-            uow.session, client_id, [s.id for s, inside in moves if not inside]
-        )
-    history = []
-    for segment, inside in moves:
-        store.moved(client_id, segment.id, entered=inside)
-        if segment.id not in (entered if inside else exited):
-            continue  # another writer made this move first and announced it
-        emit(
-            uow,
-            segment,
-            [client_id],
-            entered=inside,
-            cause=cause,
-            at=now,
-            portrait_version=portrait_version,
-        )
-        history.append(
-            {
-                "segment_id": segment.id,
-                "client_id": client_id,
-                "change": "entered" if inside else "exited",
-                "at": now,
-                "cause": cause[:200],
-                "segment_version": segment.version,
-            }
-        )
-    with uow.session.no_autoflush:
-        await memberships.append(uow.session, history)
+@dataclass(frozen=True)
+class _Move:
+    client_id: str
+    segment: SegmentDef
+    inside: bool  # entered, else exited
+    cause: str
+    portrait_version: int
+    at: datetime
+
+
+class PendingMoves:
+    """The moves a batch's portraits decided (by the Python predicate), written at commit.
+
+    A batch's moves take a few statements however many clients moved: an insert of every entry
+    and a delete of every exit, each returning the rows it changed, then one history insert.
+    A client that moves in and out of one segment within a batch has its moves written in
+    rounds, in order. Events go out in decision order, only for the moves that changed a row.
+    """
+
+    def __init__(self, uow: UnitOfWork) -> None:
+        self._uow = uow
+        self._moves: list[_Move] = []
+        uow.before_commit(self.flush)
+
+    @classmethod
+    def of(cls, uow: UnitOfWork) -> PendingMoves:
+        pending = uow.cache.get("moves")
+        if pending is None:
+            pending = uow.cache["moves"] = cls(uow)
+        return pending
+
+    def add(
+        self,
+        store: SegmentStore,
+        client_id: str,
+        moves: list[tuple[SegmentDef, bool]],
+        *,
+        cause: str,
+        portrait_version: int,
+    ) -> None:
+        """Queue one client's moves; the store sees them at once, the tables at commit."""
+        now = self._uow.clock.now()
+        for segment, inside in moves:
+            store.moved(client_id, segment.id, entered=inside)
+            self._moves.append(_Move(client_id, segment, inside, cause, portrait_version, now))
+
+    async def flush(self) -> None:
+        moves, self._moves = self._moves, []
+        session = self._uow.session
+        changed: set[int] = set()  # indexes of the moves that changed a row
+        for round_ in _rounds(moves):
+            entries = [(i, m) for i, m in round_ if m.inside]
+            exits = [(i, m) for i, m in round_ if not m.inside]
+            added = await memberships.enter_all(
+                session, [(m.segment.id, m.client_id, m.at) for _, m in entries]
+            )
+            removed = await memberships.leave_all(
+                session, [(m.segment.id, m.client_id) for _, m in exits]
+            )
+            changed |= {i for i, m in entries if (m.segment.id, m.client_id) in added}
+            changed |= {i for i, m in exits if (m.segment.id, m.client_id) in removed}
+        history = []
+        for i, move in enumerate(moves):
+            if i not in changed:
+                continue  # another writer made this move first and announced it
+            emit(
+                self._uow,
+                move.segment,
+                [move.client_id],
+                entered=move.inside,
+                cause=move.cause,
+                at=move.at,
+                portrait_version=move.portrait_version,
+            )
+            history.append(
+                {
+                    "segment_id": move.segment.id,
+                    "client_id": move.client_id,
+                    "change": "entered" if move.inside else "exited",
+                    "at": move.at,
+                    "cause": move.cause[:200],
+                    "segment_version": move.segment.version,
+                }
+            )
+        await memberships.append(session, history)
+
+
+def _rounds(moves: list[_Move]) -> list[list[tuple[int, _Move]]]:
+    """The moves split so that no round holds two of one (client, segment): the k-th move of a
+    pair goes to round k, keeping each pair's moves in order."""
+    rounds: list[list[tuple[int, _Move]]] = []
+    seen: dict[tuple[str, str], int] = {}
+    for i, move in enumerate(moves):
+        key = (move.client_id, move.segment.id)
+        k = seen.get(key, 0)
+        seen[key] = k + 1
+        if k == len(rounds):
+            rounds.append([])
+        rounds[k].append((i, move))
+    return rounds
 
 
 async def reconcile(

@@ -9,7 +9,7 @@ from reach_runtime.uow import UnitOfWork
 from reach_segmenter.adapters.catalog import CatalogCache
 from reach_segmenter.adapters.rule_sql import portrait_json
 from reach_segmenter.adapters.segments import SegmentStore
-from reach_segmenter.handlers.membership import apply_moves
+from reach_segmenter.handlers.membership import PendingMoves
 
 
 async def on_portrait_updated(
@@ -33,8 +33,7 @@ async def on_portrait_updated(
         changed=changed,
     )
     if moves:
-        await apply_moves(
-            uow,
+        PendingMoves.of(uow).add(
             store,
             event.client_id,
             moves,
