@@ -35,7 +35,8 @@ history = MembershipChangeRow.__table__
 Scope = Callable[[Any], ColumnElement[bool]]  # client-id column -> which clients a pass covers
 
 
-def _insert(session: AsyncSession):
+def insert_for(session: AsyncSession):
+    """The dialect's INSERT, which knows ON CONFLICT."""
     return postgresql.insert if session.bind.dialect.name == "postgresql" else sqlite.insert
 
 
@@ -47,7 +48,7 @@ async def enter_all(
     if not rows:
         return set()
     statement = (
-        _insert(session)(memberships)
+        insert_for(session)(memberships)
         .on_conflict_do_nothing()
         .returning(memberships.c.segment_id, memberships.c.client_id)
     )
@@ -83,7 +84,7 @@ async def enter_matching(
         scope(PortraitRow.client_id), rule, ~member
     )
     statement = (
-        _insert(session)(memberships)
+        insert_for(session)(memberships)
         .from_select(["segment_id", "client_id", "entered_at"], chosen)
         .on_conflict_do_nothing()
         .returning(memberships.c.client_id)

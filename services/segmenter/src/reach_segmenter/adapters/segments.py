@@ -1,11 +1,13 @@
 """Reading and writing segments and the portraits the consumer keeps.
 
 A store belongs to one unit of work: portraits and memberships it has read stay at hand until
-the transaction ends, and `load` reads a whole batch's worth in a few queries.
+the transaction ends, `load` reads a whole batch's worth in a few queries, and the portraits it
+was given are written at commit in one statement.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from reach_runtime.uow import UnitOfWork
@@ -15,11 +17,22 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from reach_segmenter.adapters import memberships
 from reach_segmenter.db.tables import BackfillRow, PortraitRow, SegmentRow, SegmentVersionRow
 
+portraits = PortraitRow.__table__
+
+
+@dataclass(frozen=True)
+class StoredPortrait:
+    """The last portrait seen for a client: its version and its fields as stored."""
+
+    version: int
+    fields: dict[str, Any]
+
 
 class SegmentStore:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
-        self._portraits: dict[str, PortraitRow | None] = {}
+        self._portraits: dict[str, StoredPortrait | None] = {}
+        self._saved: dict[str, StoredPortrait] = {}  # written at commit
         self._members: dict[str, set[str]] = {}  # client -> segment ids, for loaded clients
 
     @classmethod
@@ -27,6 +40,7 @@ class SegmentStore:
         store = uow.cache.get("segments")
         if store is None:
             store = uow.cache["segments"] = cls(uow.session)
+            uow.before_commit(store.flush)
         return store
 
     async def load(self, client_ids: set[str]) -> None:
@@ -35,29 +49,44 @@ class SegmentStore:
         for start in range(0, len(wanted), 500):
             chunk = wanted[start : start + 500]
             rows = {
-                r.client_id: r
-                for r in await self.session.scalars(
-                    select(PortraitRow).where(PortraitRow.client_id.in_(chunk))
+                client_id: StoredPortrait(version, fields)
+                for client_id, version, fields in await self.session.execute(
+                    select(portraits.c.client_id, portraits.c.version, portraits.c.fields).where(
+                        portraits.c.client_id.in_(chunk)
+                    )
                 )
             }
             for client_id in chunk:
                 self._portraits[client_id] = rows.get(client_id)
         self._members.update(await memberships.members_of(self.session, wanted))
 
-    async def stored_portrait(self, client_id: str) -> PortraitRow | None:
+    async def stored_portrait(self, client_id: str) -> StoredPortrait | None:
         """The last portrait seen for the client (its version and fields as JSON)."""
         if client_id not in self._portraits:
             await self.load({client_id})
         return self._portraits[client_id]
 
-    async def save_portrait(self, client_id: str, version: int, fields: dict[str, Any]) -> None:
-        row = self._portraits.get(client_id)
-        if row is None:
-            row = PortraitRow(client_id=client_id, version=version, fields=fields)
-            self.session.add(row)
-            self._portraits[client_id] = row
-        else:
-            row.version, row.fields = version, fields
+    def save_portrait(self, client_id: str, version: int, fields: dict[str, Any]) -> None:
+        """Keep the client's newest portrait; written to the table at commit."""
+        self._portraits[client_id] = self._saved[client_id] = StoredPortrait(version, fields)
+
+    async def flush(self) -> None:
+        """Write the portraits saved in this unit of work: one upsert."""
+        if not self._saved:
+            return
+        rows = [
+            {"client_id": c, "version": p.version, "fields": p.fields}
+            for c, p in self._saved.items()
+        ]
+        self._saved = {}
+        insert = memberships.insert_for(self.session)(portraits)
+        await self.session.execute(
+            insert.on_conflict_do_update(
+                index_elements=[portraits.c.client_id],
+                set_={"version": insert.excluded.version, "fields": insert.excluded.fields},
+            ),
+            rows,
+        )
 
     async def member_of(self, client_id: str) -> set[str]:
         """Ids of the segments the client belongs to (kept current by `moved`)."""

@@ -24,7 +24,7 @@ async def on_portrait_updated(
         return
     fields = portrait_json(event.payload)
     changed = None if known is None else {k for k, v in fields.items() if known.fields.get(k) != v}
-    await store.save_portrait(event.client_id, event.payload.version, fields)
+    store.save_portrait(event.client_id, event.payload.version, fields)
     catalog = await catalogs.current(uow)
     moves = catalog.moves(
         event.payload,
