@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 
 from aiokafka import AIOKafkaProducer
 from sqlalchemy import delete, func, select
@@ -16,6 +17,8 @@ from reach_runtime.settings import ServiceSettings
 
 log = logging.getLogger(__name__)
 
+COUNT_EVERY_S = 2.0  # how often a draining backlog is counted for `reach_outbox_pending`
+
 
 class OutboxRelay:
     """At-least-once from the outbox to Kafka; consumers de-duplicate by event id."""
@@ -27,6 +30,8 @@ class OutboxRelay:
         self._sessions = sessions
         self.producer = producer
         self._wake = asyncio.Event()
+        self._pending = 0  # outbox rows left at the last count, less those sent since
+        self._counted_at = float("-inf")
 
     def wake(self) -> None:
         """Called after a commit that wrote outbox rows, so they go out without waiting for a poll."""
@@ -61,6 +66,7 @@ class OutboxRelay:
                 query = query.with_for_update()  # a second relay waits instead of reordering
             rows = (await session.execute(query)).all()
             if not rows:
+                self._pending = 0
                 metrics.outbox_pending.labels(self._settings.service_name).set(0)
                 return 0
             deliveries = [
@@ -76,8 +82,14 @@ class OutboxRelay:
             await session.execute(delete(outbox).where(outbox.c.id.in_([r.id for r in rows])))
             for row in rows:
                 metrics.relayed.labels(self._settings.service_name, row.topic).inc()
-            remaining = 0  # a partial batch took every row there was when it looked
-            if len(rows) == self._settings.relay_batch_size:  # more may wait: count them
-                remaining = await session.scalar(select(func.count()).select_from(outbox)) or 0
-        metrics.outbox_pending.labels(self._settings.service_name).set(remaining)
+            if len(rows) < self._settings.relay_batch_size:
+                self._pending = 0  # a partial batch took every row there was when it looked
+            elif time.monotonic() - self._counted_at >= COUNT_EVERY_S:
+                # More may wait. Counting a long outbox is a scan, so while a backlog drains
+                # (a back-fill announcing 300k moves) it is counted now and then, not per batch.
+                self._pending = await session.scalar(select(func.count()).select_from(outbox)) or 0
+                self._counted_at = time.monotonic()
+            else:
+                self._pending = max(self._pending - len(rows), 0)
+        metrics.outbox_pending.labels(self._settings.service_name).set(self._pending)
         return len(rows)

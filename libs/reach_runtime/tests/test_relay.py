@@ -1,0 +1,75 @@
+"""The outbox relay through a real broker: a backlog goes out in order, and the pending gauge
+follows it without counting the outbox after every batch."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from prometheus_client import REGISTRY
+from reach_runtime import relay as relay_module
+from reach_runtime.db import create_engine, outbox, runtime_metadata, session_factory
+from reach_runtime.kafka import ensure_topics, new_producer
+from reach_runtime.relay import OutboxRelay
+from reach_runtime.settings import ServiceSettings
+from reach_runtime.stack import Broker
+from sqlalchemy import func, insert, select
+
+pytestmark = pytest.mark.kafka
+TOPIC = "reach.segment-memberships.v1"
+
+
+async def test_a_backlog_goes_out_in_order_and_the_pending_gauge_follows_it(
+    sqlite_url: str, broker: Broker, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings = ServiceSettings(
+        service_name="relay-test",
+        database_url=sqlite_url,
+        kafka_bootstrap_servers=broker.bootstrap,
+        kafka_topic_prefix=broker.prefix,
+        relay_batch_size=100,
+    )
+    await ensure_topics(broker.bootstrap, [broker.prefix + TOPIC], partitions=1)
+    engine = create_engine(sqlite_url)
+    async with engine.begin() as conn:
+        await conn.run_sync(runtime_metadata.create_all)
+    sessions = session_factory(engine)
+    now = datetime.now(UTC)
+    async with sessions() as session, session.begin():
+        rows = [
+            {
+                "topic": TOPIC,
+                "key": "C1",
+                "value": str(n).encode(),
+                "headers": [],
+                "created_at": now,
+            }
+            for n in range(250)
+        ]
+        await session.execute(insert(outbox), rows)
+    producer = new_producer(settings)
+    await producer.start()
+    relay = OutboxRelay(settings=settings, sessions=sessions, producer=producer)
+
+    def pending() -> float | None:
+        return REGISTRY.get_sample_value("reach_outbox_pending", {"service": "relay-test"})
+
+    try:
+        assert await relay.relay_once() == 100
+        assert pending() == 150  # counted: the first full batch of a backlog
+        monkeypatch.setattr(relay_module, "COUNT_EVERY_S", 3600.0)  # no count due from now on
+        async with sessions() as session, session.begin():  # arrives meanwhile, not counted yet
+            await session.execute(insert(outbox), [{**rows[0], "value": b"250"}])
+        assert await relay.relay_once() == 100
+        assert pending() == 50  # the last count less what was sent since
+        assert await relay.relay_once() == 51  # a partial batch: nothing was left
+        assert pending() == 0
+        assert await relay.relay_once() == 0
+    finally:
+        await producer.stop()
+    async with sessions() as session:
+        assert await session.scalar(select(func.count()).select_from(outbox)) == 0
+    await engine.dispose()
+
+    records = await broker.read(TOPIC, until=lambda r: len(r) >= 251)
+    assert [int(r.value) for r in records] == list(range(251))
