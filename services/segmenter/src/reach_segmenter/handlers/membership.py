@@ -198,10 +198,11 @@ async def _reconcile_one(
             now=now,
             segment_ids=catalog.ids_by_name(),
         )
+    # Exits first: they re-check only the members there were, not the ones just entered.
+    exited = await memberships.leave_unmatching(session, segment.id, rule, scope)
     entered = (
         [] if archived else await memberships.enter_matching(session, segment.id, rule, scope, now)
     )
-    exited = await memberships.leave_unmatching(session, segment.id, rule, scope)
     for moved, inside in ((entered, True), (exited, False)):
         emit(uow, segment, moved, entered=inside, cause=cause, at=now)
         await memberships.record(
