@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, datetime
 
 import pytest
@@ -149,3 +150,36 @@ async def test_a_client_in_and_out_of_a_segment_within_one_batch_gets_every_move
         ]
         members = (await client.get(f"/segments/{created.json()['id']}/members")).json()
         assert [m["client_id"] for m in members] == ["C1", "C2"]
+
+
+async def test_a_membership_event_carries_the_trace_of_the_portrait_change_behind_it(
+    sqlite_url: str, broker: Broker
+) -> None:
+    settings = SegmenterSettings(
+        database_url=sqlite_url,
+        kafka_bootstrap_servers=broker.bootstrap,
+        kafka_topic_prefix=broker.prefix,
+        relay_poll_interval_ms=50,
+    )
+    traders = {
+        "name": "traders",
+        "rule": {"all": [{"field": "trade_count", "op": "gte", "value": 1}]},
+    }
+    async with running(bootstrap(settings)) as (_runtime, client):
+        created = await client.post("/segments", json=traders)
+        await eventually(lambda: _done(client, created.json()["backfill_url"]), timeout_s=20)
+        traces = {}
+        for client_id in ("C1", "C2"):  # one batch or two: each move keeps its own trace
+            traces[client_id] = uuid.uuid4().hex
+            traceparent = f"00-{traces[client_id]}-{uuid.uuid4().hex[:16]}-01"
+            await broker.publish(
+                "reach.portraits.v1",
+                portrait(client_id, 1, trade_count=1),
+                headers=[("traceparent", traceparent.encode())],
+            )
+        records = await broker.read(
+            "reach.segment-memberships.v1", until=lambda r: len(r) >= 2, timeout_s=20
+        )
+    for record in records:
+        client_id = record.key.decode()
+        assert dict(record.headers)["traceparent"].decode().split("-")[1] == traces[client_id]

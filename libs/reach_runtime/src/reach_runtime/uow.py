@@ -48,10 +48,18 @@ class UnitOfWork:
         """Queue an event for `topic`, keyed by its client id, carrying the current trace."""
         self.emit_raw(topic, key=event.client_id, value=encode(event))
 
-    def emit_all(self, topic: str, events: Iterable[Event]) -> None:
+    def emit_all(
+        self,
+        topic: str,
+        events: Iterable[Event],
+        *,
+        trace_headers: list[tuple[str, str]] | None = None,
+    ) -> None:
         """`emit` for many events made in one step (a back-fill page): the trace and the
-        time are read once for all of them."""
-        headers = [list(h) for h in current_trace_headers()]
+        time are read once for all of them. `trace_headers`, when given, are the trace the
+        events belong to (captured when they were decided) instead of the current one."""
+        trace = current_trace_headers() if trace_headers is None else trace_headers
+        headers = [list(h) for h in trace]
         now = self.clock.now()
         self._pending += [
             {

@@ -13,6 +13,7 @@ from datetime import datetime
 
 from reach_contracts import SegmentEntered, SegmentExited, SegmentMembershipChange
 from reach_runtime.ids import derived_ids
+from reach_runtime.telemetry import current_trace_headers
 from reach_runtime.uow import UnitOfWork
 from sqlalchemy import false
 
@@ -33,8 +34,10 @@ def emit(
     cause: str,
     at: datetime,
     portrait_version: int | None = None,
+    trace_headers: list[tuple[str, str]] | None = None,
 ) -> None:
-    """One event per moved client, with an id derived from segment, client and cause."""
+    """One event per moved client, with an id derived from segment, client and cause, in the
+    current trace or in `trace_headers`."""
     kind = "segment.entered" if entered else "segment.exited"
     event_type = SegmentEntered if entered else SegmentExited
     payload = SegmentMembershipChange(
@@ -51,6 +54,7 @@ def emit(
             )
             for client_id in client_ids
         ),
+        trace_headers=trace_headers,
     )
 
 
@@ -62,6 +66,7 @@ class _Move:
     cause: str
     portrait_version: int
     at: datetime
+    trace: list[tuple[str, str]]  # of the portrait event that decided it
 
 
 class PendingMoves:
@@ -70,7 +75,8 @@ class PendingMoves:
     A batch's moves take a few statements however many clients moved: an insert of every entry
     and a delete of every exit, each returning the rows it changed, then one history insert.
     A client that moves in and out of one segment within a batch has its moves written in
-    rounds, in order. Events go out in decision order, only for the moves that changed a row.
+    rounds, in order. Events go out in decision order, only for the moves that changed a row,
+    each in the trace of the portrait event that decided it.
     """
 
     def __init__(self, uow: UnitOfWork) -> None:
@@ -95,10 +101,12 @@ class PendingMoves:
         portrait_version: int,
     ) -> None:
         """Queue one client's moves; the store sees them at once, the tables at commit."""
-        now = self._uow.clock.now()
+        now, trace = self._uow.clock.now(), current_trace_headers()
         for segment, inside in moves:
             store.moved(client_id, segment.id, entered=inside)
-            self._moves.append(_Move(client_id, segment, inside, cause, portrait_version, now))
+            self._moves.append(
+                _Move(client_id, segment, inside, cause, portrait_version, now, trace)
+            )
 
     async def flush(self) -> None:
         moves, self._moves = self._moves, []
@@ -127,6 +135,7 @@ class PendingMoves:
                 cause=move.cause,
                 at=move.at,
                 portrait_version=move.portrait_version,
+                trace_headers=move.trace,
             )
             history.append(
                 {
