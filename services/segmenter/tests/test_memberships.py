@@ -16,6 +16,18 @@ pytestmark = pytest.mark.kafka
 NOW = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
 
 
+TRADERS = {"name": "traders", "rule": {"all": [{"field": "trade_count", "op": "gte", "value": 1}]}}
+
+
+def _settings(database_url: str, broker: Broker) -> SegmenterSettings:
+    return SegmenterSettings(
+        database_url=database_url,
+        kafka_bootstrap_servers=broker.bootstrap,
+        kafka_topic_prefix=broker.prefix,
+        relay_poll_interval_ms=50,
+    )
+
+
 def portrait(client_id: str, version: int, **fields: object) -> PortraitUpdated:
     return PortraitUpdated(
         event_id=f"{client_id}-v{version}",
@@ -44,20 +56,12 @@ async def test_clients_enter_and_exit_once_per_real_change_whatever_is_redeliver
     await broker.publish(
         "reach.portraits.v1", portrait("C1", 1, trade_count=0), portrait("C2", 1, trade_count=3)
     )
-    settings = SegmenterSettings(
-        database_url=database_url,
-        kafka_bootstrap_servers=broker.bootstrap,
-        kafka_topic_prefix=broker.prefix,
-        relay_poll_interval_ms=50,
-    )
+    settings = _settings(database_url, broker)
     async with running(bootstrap(settings)) as (runtime, client):
         await eventually(lambda: runtime.consumer.caught_up)
         created = await client.post(
             "/segments",
-            json={
-                "name": "traders",
-                "rule": {"all": [{"field": "trade_count", "op": "gte", "value": 1}]},
-            },
+            json=TRADERS,
         )
         assert created.status_code == 202, created.text
         progress = created.json()["backfill_url"]
@@ -113,18 +117,9 @@ async def test_a_client_in_and_out_of_a_segment_within_one_batch_gets_every_move
 ) -> None:
     """Moves are written at commit, a few statements per batch: a batch in which a client enters,
     leaves and enters again still announces and records the three moves, in order."""
-    settings = SegmenterSettings(
-        database_url=database_url,
-        kafka_bootstrap_servers=broker.bootstrap,
-        kafka_topic_prefix=broker.prefix,
-        relay_poll_interval_ms=50,
-    )
-    traders = {
-        "name": "traders",
-        "rule": {"all": [{"field": "trade_count", "op": "gte", "value": 1}]},
-    }
+    settings = _settings(database_url, broker)
     async with running(bootstrap(settings)) as (_runtime, client):
-        created = await client.post("/segments", json=traders)
+        created = await client.post("/segments", json=TRADERS)
         assert created.status_code == 202, created.text
         await eventually(lambda: _done(client, created.json()["backfill_url"]), timeout_s=20)
     # Published while the service is down, so the next start reads them in one poll.
@@ -155,18 +150,9 @@ async def test_a_client_in_and_out_of_a_segment_within_one_batch_gets_every_move
 async def test_a_membership_event_carries_the_trace_of_the_portrait_change_behind_it(
     sqlite_url: str, broker: Broker
 ) -> None:
-    settings = SegmenterSettings(
-        database_url=sqlite_url,
-        kafka_bootstrap_servers=broker.bootstrap,
-        kafka_topic_prefix=broker.prefix,
-        relay_poll_interval_ms=50,
-    )
-    traders = {
-        "name": "traders",
-        "rule": {"all": [{"field": "trade_count", "op": "gte", "value": 1}]},
-    }
+    settings = _settings(sqlite_url, broker)
     async with running(bootstrap(settings)) as (_runtime, client):
-        created = await client.post("/segments", json=traders)
+        created = await client.post("/segments", json=TRADERS)
         await eventually(lambda: _done(client, created.json()["backfill_url"]), timeout_s=20)
         traces = {}
         for client_id in ("C1", "C2"):  # one batch or two: each move keeps its own trace
