@@ -137,3 +137,30 @@ async def test_a_background_loop_that_dies_fails_the_liveness_probe(
         alive = await client.get("/healthz")
         assert alive.status_code == 503  # half alive: the probe restarts the process
         assert alive.json() == {"status": "failed", "dead_loops": ["breaks"]}
+
+
+async def test_after_a_rebalance_each_replica_reports_lag_only_for_its_own_partitions(
+    tmp_path, broker: Broker
+) -> None:
+    """A partition a rebalance takes away is forgotten: a stale lag would keep `caught_up`
+    (readiness, tests) and `reach_consumer_lag` (the lag alert) on a partition another replica
+    now reads."""
+
+    def settings(name: str) -> ProfileSettings:
+        return ProfileSettings(
+            database_url=f"sqlite+aiosqlite:///{tmp_path / name}.db",
+            kafka_bootstrap_servers=broker.bootstrap,
+            kafka_topic_prefix=broker.prefix,
+        )
+
+    async with running(bootstrap(settings("first"))) as (first, _client):
+        assert await eventually(lambda: first.consumer.caught_up, timeout_s=30)
+        everything = set(first.consumer.lag)
+        async with running(bootstrap(settings("second"))) as (second, _client2):
+
+            def split() -> bool:
+                mine, theirs = set(first.consumer.lag), set(second.consumer.lag)
+                return bool(mine) and bool(theirs) and not mine & theirs
+
+            assert await eventually(split, timeout_s=60), (first.consumer.lag, second.consumer.lag)
+            assert set(first.consumer.lag) | set(second.consumer.lag) == everything

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping
@@ -257,7 +258,16 @@ class BatchConsumer:
                     break
 
     async def _record_lag(self, consumer: AIOKafkaConsumer) -> None:
-        for tp in consumer.assignment():
+        """Lag of each assigned partition; a partition a rebalance took away is forgotten, so
+        neither `caught_up` nor `reach_consumer_lag` keeps reporting it."""
+        assigned = consumer.assignment()
+        for tp in [tp for tp in self.lag if tp not in assigned]:
+            del self.lag[tp]
+            with contextlib.suppress(KeyError):  # never reported
+                metrics.consumer_lag.remove(
+                    self._service, self._logical[tp.topic], str(tp.partition)
+                )
+        for tp in assigned:
             highwater = consumer.highwater(tp)
             if highwater is None:
                 continue
