@@ -20,8 +20,14 @@ from sqlalchemy import (
     TypeDecorator,
     event,
 )
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Dialect
-from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -126,6 +132,12 @@ def _serialize_sqlite_writers(engine: AsyncEngine) -> None:
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(connection: Any) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def insert_for(session: AsyncSession) -> Any:
+    """The INSERT construct of the session's database (PostgreSQL or SQLite): it knows
+    ON CONFLICT, which SQLAlchemy's generic insert does not."""
+    return postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
 
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker:

@@ -24,9 +24,8 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from reach_runtime.db import insert_for
 from sqlalchemy import func, literal, literal_column, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from reach_analytics.db.tables import CountRow, DeliveryRow, OutreachRow, ReceiptRow, TouchRow
@@ -123,8 +122,7 @@ class Counters:
         self._deltas.clear()
         if not rows:
             return
-        dialect = session.get_bind().dialect.name
-        insert = pg_insert if dialect == "postgresql" else sqlite_insert
+        insert = insert_for(session)
         for start in range(0, len(rows), 1000):
             statement = insert(CountRow).values(rows[start : start + 1000])
             await session.execute(

@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
-from reach_runtime.db import UTCDateTime
+from reach_runtime.db import UTCDateTime, insert_for
 from sqlalchemy import (
     ARRAY,
     ColumnElement,
@@ -25,7 +25,6 @@ from sqlalchemy import (
     select,
     tuple_,
 )
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from reach_segmenter.db.tables import MembershipChangeRow, MembershipRow, PortraitRow
@@ -33,11 +32,6 @@ from reach_segmenter.db.tables import MembershipChangeRow, MembershipRow, Portra
 memberships = MembershipRow.__table__
 history = MembershipChangeRow.__table__
 Scope = Callable[[Any], ColumnElement[bool]]  # client-id column -> which clients a pass covers
-
-
-def insert_for(session: AsyncSession):
-    """The dialect's INSERT, which knows ON CONFLICT."""
-    return postgresql.insert if session.bind.dialect.name == "postgresql" else sqlite.insert
 
 
 async def enter_all(

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from reach_runtime.db import insert_for
 from reach_runtime.uow import UnitOfWork
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -79,7 +80,7 @@ class SegmentStore:
             for c, p in self._saved.items()
         ]
         self._saved = {}
-        insert = memberships.insert_for(self.session)(portraits)
+        insert = insert_for(self.session)(portraits)
         await self.session.execute(
             insert.on_conflict_do_update(
                 index_elements=[portraits.c.client_id],
