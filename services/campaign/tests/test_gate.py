@@ -9,6 +9,7 @@ from typing import Any
 import httpx
 import pytest
 from reach_campaign.bootstrap import bootstrap
+from reach_campaign.handlers.decisions import portrait_of
 from reach_campaign.settings import CampaignSettings
 from reach_contracts import (
     Portrait,
@@ -306,7 +307,12 @@ async def test_a_send_waits_for_the_portrait_its_words_need_then_gives_up_with_t
             payload=Portrait(version=2, as_of=NOW, advisor_id="ADV007"),
         )
         await broker.publish("reach.portraits.v1", later)
-        await eventually(lambda: runtime.consumer.caught_up)
+
+        async def stored() -> bool:  # `caught_up` can still be true from before the publish
+            async with runtime.uows() as uow:
+                return (await portrait_of(uow, "C1")).get("advisor_id") == "ADV007"
+
+        assert await eventually(stored)
         clock.set(NOW + timedelta(seconds=20))
         seen = await outreach(broker, 1)
         sent = seen["C1", "advisor intro"]

@@ -10,15 +10,10 @@ from typing import get_args
 from reach_contracts import Event, topic_for
 from reach_runtime.service import Runtime, ServiceDefinition
 from reach_runtime.uow import UnitOfWork
-from sqlalchemy import or_, select
 
+from reach_campaign.adapters.clients import ClientState
 from reach_campaign.api import audit, campaigns, catalogue, decisions, scripts
-from reach_campaign.db.tables import (
-    ClientActivityRow,
-    ClientPortraitRow,
-    SegmentMembershipRow,
-    metadata,
-)
+from reach_campaign.db.tables import metadata
 from reach_campaign.domain.model import UpstreamEvent
 from reach_campaign.handlers.decisions import release_due
 from reach_campaign.handlers.portraits import on_portrait_updated
@@ -47,45 +42,9 @@ def subscriptions(settings: CampaignSettings) -> dict[str, dict]:
 
 
 async def preload(events: list[Event], uow: UnitOfWork) -> None:
-    """Load what the batch's handlers will read, a few queries for the whole batch: the stored
-    portraits of its clients, the memberships its entries name, the clients' activity. The
-    handlers' `Session.get` then finds existing rows in the session instead of asking again."""
-    clients = sorted({e.client_id for e in events})
-    for start in range(0, len(clients), 500):
-        await uow.session.scalars(
-            select(ClientPortraitRow).where(
-                ClientPortraitRow.client_id.in_(clients[start : start + 500])
-            )
-        )
-    entries = sorted(
-        {(e.payload.segment_id, e.client_id) for e in events if e.event_type == "segment.entered"}
-    )
-    for start in range(0, len(entries), 300):
-        chunk = entries[start : start + 300]
-        await uow.session.scalars(
-            select(SegmentMembershipRow).where(
-                or_(
-                    *(
-                        (SegmentMembershipRow.segment_id == s)
-                        & (SegmentMembershipRow.client_id == c)
-                        for s, c in chunk
-                    )
-                )
-            )
-        )
-    keys = {(e.client_id, e.event_type) for e in events if e.event_type in UPSTREAM_EVENTS}
-    for start in range(0, len(keys), 300):
-        chunk = list(keys)[start : start + 300]
-        await uow.session.scalars(
-            select(ClientActivityRow).where(
-                or_(
-                    *(
-                        (ClientActivityRow.client_id == c) & (ClientActivityRow.event_type == t)
-                        for c, t in chunk
-                    )
-                )
-            )
-        )
+    """Load what the batch's handlers will read, in a few queries for the whole batch: the
+    stored portraits, memberships and activity of its clients (adapters/clients.py)."""
+    await ClientState.of(uow).load({e.client_id for e in events})
 
 
 def bootstrap(settings: CampaignSettings | None = None) -> ServiceDefinition:

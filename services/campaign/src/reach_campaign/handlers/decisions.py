@@ -23,16 +23,14 @@ from reach_runtime.ids import derived_id
 from reach_runtime.uow import UnitOfWork
 from sqlalchemy import func, select
 
+from reach_campaign.adapters.clients import ClientState
 from reach_campaign.db.tables import (
     CampaignRow,
     CampaignVersionRow,
     CatalogueItemRow,
-    ClientActivityRow,
-    ClientPortraitRow,
     DecisionRow,
     GateSwitchRow,
     ScriptVersionRow,
-    SegmentMembershipRow,
 )
 from reach_campaign.domain import gate
 from reach_campaign.domain.assignment import in_holdout, variant_index
@@ -66,8 +64,7 @@ class Live:
 
 
 async def portrait_of(uow: UnitOfWork, client_id: str) -> dict[str, Any]:
-    row = await uow.session.get(ClientPortraitRow, client_id)
-    return dict(row.fields) if row else {}
+    return await ClientState.of(uow).portrait(client_id)
 
 
 async def item_of(uow: UnitOfWork, spec: CampaignSpec) -> gate.Item | None:
@@ -82,11 +79,12 @@ async def item_of(uow: UnitOfWork, spec: CampaignSpec) -> gate.Item | None:
 
 
 async def outside_audience(uow: UnitOfWork, audience: Audience, client_id: str) -> str | None:
+    clients = ClientState.of(uow)
     for segment_id in audience.segments:
-        if await uow.session.get(SegmentMembershipRow, (segment_id, client_id)) is None:
+        if not await clients.in_segment(client_id, segment_id):
             return f"not in segment {segment_id}"
     for segment_id in audience.exclude_segments:
-        if await uow.session.get(SegmentMembershipRow, (segment_id, client_id)) is not None:
+        if await clients.in_segment(client_id, segment_id):
             return f"excluded by segment {segment_id}"
     return None
 
@@ -131,7 +129,7 @@ async def _feedback(uow: UnitOfWork, live: Live, client_id: str) -> str | None:
     if last is None:
         return None
     for what, event_type in watched:
-        activity = await uow.session.get(ClientActivityRow, (client_id, event_type))
+        activity = await ClientState.of(uow).activity(client_id, event_type)
         if activity is not None and activity.last_at > last:
             return f"feedback: {what} ({event_type}) after this campaign's last send"
     return None
@@ -191,14 +189,30 @@ def suppress(uow: UnitOfWork, row: DecisionRow, spec: CampaignSpec, stop: gate.S
     )
 
 
-async def decide(uow: UnitOfWork, live: Live, occurrence: Occurrence) -> DecisionRow | None:
-    """Decide once per key; a send that passes is `scheduled` (due now or later), for `release`."""
-    spec, client_id = live.spec, occurrence.client_id
-    key = derived_id(
-        "outreach", live.campaign.id, str(live.version), client_id, occurrence.event_id
+def decision_key(live: Live, occurrence: Occurrence) -> str:
+    """The idempotency key: campaign version, client, occurrence."""
+    return derived_id(
+        "outreach", live.campaign.id, str(live.version), occurrence.client_id, occurrence.event_id
     )
-    if await uow.session.get(DecisionRow, key) is not None:
-        return None
+
+
+async def decided(uow: UnitOfWork, keys: list[str]) -> set[str]:
+    """The keys already decided (stored, or earlier in this unit of work): one query."""
+    taken: set[str] = set()
+    for start in range(0, len(keys), 500):
+        chunk = keys[start : start + 500]
+        taken |= set(
+            await uow.session.scalars(
+                select(DecisionRow.idempotency_key).where(DecisionRow.idempotency_key.in_(chunk))
+            )
+        )
+    return taken
+
+
+async def decide(uow: UnitOfWork, live: Live, occurrence: Occurrence, key: str) -> DecisionRow:
+    """Decide a key not decided before (`decided`); a send that passes is `scheduled` (due now
+    or later), for `release`."""
+    spec, client_id = live.spec, occurrence.client_id
     now = uow.clock.now()
     row = DecisionRow(
         idempotency_key=key,
@@ -314,7 +328,7 @@ async def _release(
         return  # paused: waits for the campaign to resume
     context = row.context or {}
     if context.get("unless_event"):
-        done = await uow.session.get(ClientActivityRow, (row.client_id, context["unless_event"]))
+        done = await ClientState.of(uow).activity(row.client_id, context["unless_event"])
         if done is not None and done.last_at > datetime.fromisoformat(context["unless_since"]):
             row.decision, row.gate = "skipped", "did_not"
             row.reason = f"did {context['unless_event']} in time"

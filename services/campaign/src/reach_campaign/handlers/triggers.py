@@ -10,8 +10,9 @@ from typing import Any
 
 from reach_contracts import Event, SegmentEntered, SegmentExited
 from reach_runtime.uow import UnitOfWork
-from sqlalchemy import and_, delete, exists, select
+from sqlalchemy import and_, exists, select
 
+from reach_campaign.adapters.clients import ClientState
 from reach_campaign.db.tables import (
     CampaignRow,
     CampaignTriggerRow,
@@ -44,6 +45,8 @@ from reach_campaign.handlers.decisions import (
     Live,
     Occurrence,
     decide,
+    decided,
+    decision_key,
     portrait_of,
     release_all,
 )
@@ -79,31 +82,30 @@ async def live_campaigns(uow: UnitOfWork, kind: str, key: str) -> list[Live]:
 
 async def fire(uow: UnitOfWork, caps: Caps, pairs: list[tuple[Live, Occurrence]]) -> None:
     """Decide each (campaign, occurrence); release together what is due now, by priority."""
-    rows = [await decide(uow, live, occurrence) for live, occurrence in pairs]
+    if not pairs:
+        return
+    keys = [decision_key(live, occurrence) for live, occurrence in pairs]
+    taken = await decided(uow, keys)
+    rows = []
+    for (live, occurrence), key in zip(pairs, keys, strict=True):
+        if key not in taken:
+            taken.add(key)
+            rows.append(await decide(uow, live, occurrence, key))
     now = uow.clock.now()
-    due = [r for r in rows if r and r.decision == "scheduled" and r.due_at and r.due_at <= now]
+    due = [r for r in rows if r.decision == "scheduled" and r.due_at and r.due_at <= now]
     await release_all(uow, due, caps)
 
 
 def segment_handlers(caps: Caps) -> dict[str, Handler]:
     async def on_entered(event: SegmentEntered, uow: UnitOfWork) -> None:
         """Remember the membership, then every active campaign with this scene decides."""
-        key = (event.payload.segment_id, event.client_id)
-        if await uow.session.get(SegmentMembershipRow, key) is None:
-            uow.session.add(
-                SegmentMembershipRow(
-                    segment_id=key[0], client_id=key[1], entered_at=event.occurred_at
-                )
-            )
+        await ClientState.of(uow).moved(
+            event.client_id, event.payload.segment_id, entered_at=event.occurred_at
+        )
         await _membership(uow, caps, "segment_entered", event)
 
     async def on_exited(event: SegmentExited, uow: UnitOfWork) -> None:
-        await uow.session.execute(
-            delete(SegmentMembershipRow).where(
-                SegmentMembershipRow.segment_id == event.payload.segment_id,
-                SegmentMembershipRow.client_id == event.client_id,
-            )
-        )
+        await ClientState.of(uow).moved(event.client_id, event.payload.segment_id, entered_at=None)
         await _membership(uow, caps, "segment_exited", event)
 
     return {"segment.entered": on_entered, "segment.exited": on_exited}
@@ -126,21 +128,9 @@ async def _membership(
 def event_handler(caps: Caps) -> Handler:
     async def on_event(event: Event, uow: UnitOfWork) -> None:
         """Update what the client did, then fire event and did-A-not-B scenes that match."""
-        activity = await uow.session.get(ClientActivityRow, (event.client_id, event.event_type))
-        previous = activity.last_at if activity else None
-        if activity is None:
-            activity = ClientActivityRow(
-                client_id=event.client_id,
-                event_type=event.event_type,
-                first_at=event.occurred_at,
-                last_at=event.occurred_at,
-                count=0,
-            )
-            uow.session.add(activity)
-        first_ever = activity.count == 0
-        activity.count += 1
-        activity.first_at = min(activity.first_at, event.occurred_at)
-        activity.last_at = max(activity.last_at, event.occurred_at)
+        before = await ClientState.of(uow).did(event.client_id, event.event_type, event.occurred_at)
+        first_ever = before is None or before.count == 0
+        previous = before.last_at if before else None
         pairs = []
         for kind in ("event", "did_not"):
             for live in await live_campaigns(uow, kind, event.event_type):
@@ -284,12 +274,16 @@ async def sweep_schedules(uow: UnitOfWork, caps: Caps) -> int:
 
 
 async def _born_on(uow: UnitOfWork, members: list[str], day: date) -> list[str]:
-    """The members whose stored portrait has a birthday greeted on `day`."""
-    greeted = birthdays_on(day)
-    portraits = await uow.session.scalars(
-        select(ClientPortraitRow).where(ClientPortraitRow.client_id.in_(members))
+    """The members whose stored portrait has a birthday greeted on `day` (asked of the
+    database: only the clients born that day come back, not every member's portrait)."""
+    greeted = sorted(birthdays_on(day))
+    born = set(
+        await uow.session.scalars(
+            select(ClientPortraitRow.client_id).where(
+                ClientPortraitRow.fields["birthday"].as_string().in_(greeted)
+            )
+        )
     )
-    born = {p.client_id for p in portraits if p.fields.get("birthday") in greeted}
     return [client_id for client_id in members if client_id in born]
 
 
