@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 import pytest
 from reach_campaign.bootstrap import bootstrap
-from reach_campaign.db.tables import ClientActivityRow
+from reach_campaign.db.tables import ClientActivityRow, ScheduleSlotRow
 from reach_campaign.settings import CampaignSettings
 from reach_contracts import (
     Portrait,
@@ -381,6 +381,61 @@ async def test_a_schedule_fires_once_per_slot_on_festivals_and_listed_dates_for_
         ]
         more = await broker.read(OUTREACH, until=lambda r: len(r) > 4, timeout_s=1)
         assert len(more) == 4  # each slot fired once
+
+
+async def test_a_schedule_fires_page_by_page_and_a_restart_goes_on_after_the_last_member(
+    sqlite_url: str, broker: Broker
+) -> None:
+    """Each page of the audience is its own transaction (`schedule_page`), so a large audience
+    never sits in one; the slot's progress says where a restart goes on."""
+    mid_autumn = datetime(2026, 9, 25, 0, 30, tzinfo=UTC)  # 08:30 in Shanghai, 中秋节
+    clients = [f"C{n}" for n in range(1, 8)]
+    await broker.publish(
+        "reach.segment-memberships.v1",
+        *(
+            SegmentEntered(
+                event_id=f"open-{c}",
+                occurred_at=mid_autumn,
+                client_id=c,
+                payload=SegmentMembershipChange(segment_id="SEG-OPEN", segment_name="open"),
+            )
+            for c in clients
+        ),
+    )
+    clock = ManualClock(mid_autumn)
+    service = bootstrap(settings_for(sqlite_url, broker, sweep_interval_s=0.2, schedule_page=2))
+    async with running(service, clock=clock) as (runtime, http):
+        await eventually(lambda: runtime.consumer.caught_up)
+        campaign_id = await notice(
+            http,
+            "festival care",
+            {"kind": "schedule", "at": "09:00", "days": "festivals"},
+            audience=["SEG-OPEN"],
+        )
+        async with runtime.uows() as uow:  # as if C1..C3 were fired before a restart
+            uow.session.add(
+                ScheduleSlotRow(
+                    campaign_id=campaign_id,
+                    slot="2026-09-25",
+                    started_at=mid_autumn,
+                    after_client="C3",
+                    clients=3,
+                )
+            )
+            await uow.commit()
+
+        clock.set(datetime(2026, 9, 25, 1, 0, 30, tzinfo=UTC))
+        assert await sent(broker, 4) == [("festival care", c) for c in clients[3:]]
+
+        async def finished() -> tuple[int, str | None] | None:
+            async with runtime.uows() as uow:
+                row = await uow.session.get(ScheduleSlotRow, (campaign_id, "2026-09-25"))
+                done = row is not None and row.finished_at is not None
+                return (row.clients, row.after_client) if done else None
+
+        assert await eventually(finished) == (7, "C7")
+        more = await broker.read(OUTREACH, until=lambda r: len(r) > 4, timeout_s=1)
+        assert len(more) == 4  # the slot fired once
 
 
 async def test_a_birthday_schedule_greets_each_member_on_their_day_and_feb_29_on_feb_28(

@@ -66,14 +66,15 @@ def bootstrap(settings: CampaignSettings | None = None) -> ServiceDefinition:
         """Fires inactivity and schedule scenes as time passes, every `sweep_interval_s`."""
         while True:
             await asyncio.sleep(settings.sweep_interval_s)
-            for sweep in (sweep_inactivity, sweep_schedules):
-                try:
-                    async with runtime.uows() as uow:
-                        await sweep(uow, settings.caps)
-                except Exception:
-                    log.exception(
-                        "%s failed; next in %ss", sweep.__name__, settings.sweep_interval_s
-                    )
+            try:
+                async with runtime.uows() as uow:
+                    await sweep_inactivity(uow, settings.caps)
+            except Exception:
+                log.exception("the inactivity sweep failed; next in %ss", settings.sweep_interval_s)
+            try:
+                await sweep_schedules(runtime.uows, settings.caps, page=settings.schedule_page)
+            except Exception:
+                log.exception("the schedule sweep failed; next in %ss", settings.sweep_interval_s)
 
     return ServiceDefinition(
         name="campaign",

@@ -16,6 +16,9 @@ class CampaignSettings(ServiceSettings):
     sweep_interval_s: float = Field(
         default=60, gt=0, le=86_400, description="inactivity and schedule sweeps"
     )
+    schedule_page: int = Field(
+        default=1000, ge=1, le=100_000, description="schedule audience members per transaction"
+    )
 
     @property
     def caps(self) -> Caps:

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
 from reach_runtime.db import UTCDateTime, new_metadata
-from sqlalchemy import JSON, BigInteger, Boolean, Date, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -207,15 +207,19 @@ class ClientActivityRow(Base):
     count: Mapped[int] = mapped_column(Integer, nullable=False)
 
 
-class ScheduleRunRow(Base):
-    """A schedule slot a campaign has fired (its day), so that each slot fires once."""
+class ScheduleSlotRow(Base):
+    """A schedule slot of a campaign (a day, or a cron instant) and how far its firing got. A
+    slot fires page by page through its audience, each page committed with its decisions, so a
+    restart goes on after the last client fired; `finished_at` once every member had theirs."""
 
-    __tablename__ = "schedule_runs"
+    __tablename__ = "schedule_slots"
 
     campaign_id: Mapped[str] = mapped_column(ForeignKey("campaigns.id"), primary_key=True)
-    day: Mapped[date] = mapped_column(Date, primary_key=True)
-    fired_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False)
-    clients: Mapped[int] = mapped_column(Integer, nullable=False)
+    slot: Mapped[str] = mapped_column(String(64), primary_key=True)  # 2026-12-15, or the instant
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False)
+    after_client: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    clients: Mapped[int] = mapped_column(Integer, nullable=False)  # members fired so far
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
 
 metadata = Base.metadata

@@ -5,11 +5,12 @@ but not B within N days", inactivity, and schedules (trading days, festivals, da
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date, datetime, timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 from reach_contracts import Event, SegmentEntered, SegmentExited
-from reach_runtime.uow import UnitOfWork
+from reach_runtime.uow import UnitOfWork, UnitOfWorkFactory
 from sqlalchemy import and_, exists, select
 
 from reach_campaign.adapters.clients import ClientState
@@ -20,7 +21,7 @@ from reach_campaign.db.tables import (
     ClientActivityRow,
     ClientPortraitRow,
     DecisionRow,
-    ScheduleRunRow,
+    ScheduleSlotRow,
     SegmentMembershipRow,
 )
 from reach_campaign.domain.conditions import facts, matches
@@ -198,7 +199,9 @@ async def sweep_inactivity(uow: UnitOfWork, caps: Caps, *, limit: int = 1000) ->
                 )
                 .limit(limit)
             )
-            pairs = [(live, _quiet_spell(activity, scene.days, event_type)) for activity in quiet]
+            spells = list(quiet)
+            await ClientState.of(uow).load({activity.client_id for activity in spells})
+            pairs = [(live, _quiet_spell(activity, scene.days, event_type)) for activity in spells]
             await fire(uow, caps, pairs)
             fired += len(pairs)
     await uow.commit()
@@ -216,118 +219,124 @@ def _quiet_spell(activity: ClientActivityRow, days: int, event_type: UpstreamEve
     )
 
 
-async def sweep_schedules(uow: UnitOfWork, caps: Caps) -> int:
-    """Fire schedule scenes whose slot (today's or yesterday's, after activation) has come,
-    each slot once, for the members of the first audience segment."""
+@dataclass(frozen=True)
+class Slot:
+    """One firing of a schedule scene, for every member of the first audience segment: a day's
+    slot or a cron instant."""
+
+    campaign_id: str
+    version: int
+    spec: CampaignSpec
+    key: str  # the day (2026-12-15) or the cron instant, ISO
+    event_id: str  # the occurrence: schedule:<day>, birthday:<day>, cron:<instant>
+    at: datetime
+    occasion: str
+    birthdays: tuple[str, ...] = ()  # only the members born on these days (MM-DD)
+
+
+async def sweep_schedules(uows: UnitOfWorkFactory, caps: Caps, *, page: int = 1000) -> int:
+    """Fire the schedule slots that have come (today's or yesterday's, after activation; cron
+    instants of the last day), each once, page by page through the audience: each page of
+    `page` members is decided and committed on its own, so a large audience never sits in one
+    transaction or in memory, and a restart goes on after the last member fired."""
+    async with uows() as uow:
+        slots = await _due_slots(uow)
+    fired = 0
+    for due in slots:
+        while True:
+            async with uows() as uow:
+                count, finished = await _fire_page(uow, caps, due, page)
+                await uow.commit()
+            fired += count
+            if finished:
+                break
+    return fired
+
+
+async def _due_slots(uow: UnitOfWork) -> list[Slot]:
     rows = await uow.session.execute(
         select(CampaignTriggerRow.key).where(CampaignTriggerRow.kind == "schedule").distinct()
     )
-    now, fired = uow.clock.now(), 0
-    today = local_day(now)
+    now = uow.clock.now()
+    today, slots = local_day(now), []
     for (key,) in rows.all():
         for live in await live_campaigns(uow, "schedule", key):
             scene = live.spec.scene
             assert isinstance(scene, ScheduleScene)
+            started = live.campaign.activated_at
+            fires = (live.campaign.id, live.version, live.spec)
             if scene.days == "cron":
-                fired += await _fire_cron(uow, caps, live, now)
+                assert scene.cron is not None
+                after = now - timedelta(days=1)
+                if started is not None and started > after:
+                    after = started - timedelta(microseconds=1)
+                slots += [
+                    Slot(*fires, i.isoformat(), f"cron:{i.isoformat()}", i, i.isoformat())
+                    for i in cron_instants(scene.cron, after, now)
+                ]
                 continue
             for day in (today - timedelta(days=1), today):
-                name = occasion(day, scene)
-                at = slot(day, scene)
-                started = live.campaign.activated_at
+                name, at = occasion(day, scene), slot(day, scene)
                 if name is None or at > now or (started is not None and at < started):
                     continue
-                if await uow.session.get(ScheduleRunRow, (live.campaign.id, day)) is not None:
-                    continue
-                members = list(
-                    await uow.session.scalars(
-                        select(SegmentMembershipRow.client_id).where(
-                            SegmentMembershipRow.segment_id == live.spec.audience.segments[0]
-                        )
-                    )
+                birthdays = birthdays_on(day) if scene.days == "birthdays" else ()
+                prefix = "birthday" if birthdays else "schedule"
+                key = day.isoformat()
+                slots.append(Slot(*fires, key, f"{prefix}:{key}", at, name, birthdays))
+    finished = set(
+        (
+            await uow.session.execute(
+                select(ScheduleSlotRow.campaign_id, ScheduleSlotRow.slot).where(
+                    ScheduleSlotRow.finished_at.is_not(None),
+                    ScheduleSlotRow.campaign_id.in_({s.campaign_id for s in slots}),
                 )
-                prefix = "schedule"
-                if scene.days == "birthdays":
-                    members, prefix = await _born_on(uow, members, day), "birthday"
-                pairs = [
-                    (
-                        live,
-                        Occurrence(
-                            kind="schedule",
-                            event_id=f"{prefix}:{day.isoformat()}",
-                            client_id=client_id,
-                            occurred_at=at,
-                            context={"occasion": name},
-                        ),
-                    )
-                    for client_id in members
-                ]
-                await fire(uow, caps, pairs)
-                uow.session.add(
-                    ScheduleRunRow(
-                        campaign_id=live.campaign.id, day=day, fired_at=now, clients=len(pairs)
-                    )
-                )
-                fired += len(pairs)
-    await uow.commit()
-    return fired
-
-
-async def _born_on(uow: UnitOfWork, members: list[str], day: date) -> list[str]:
-    """The members whose stored portrait has a birthday greeted on `day` (asked of the
-    database: only the clients born that day come back, not every member's portrait)."""
-    greeted = sorted(birthdays_on(day))
-    born = set(
-        await uow.session.scalars(
-            select(ClientPortraitRow.client_id).where(
-                ClientPortraitRow.fields["birthday"].as_string().in_(greeted)
             )
-        )
+        ).all()
     )
-    return [client_id for client_id in members if client_id in born]
+    return [s for s in slots if (s.campaign_id, s.key) not in finished]
 
 
-async def _fire_cron(uow: UnitOfWork, caps: Caps, live: Live, now: datetime) -> int:
-    """Fire each cron instant of the last day (after activation) not yet fired, for the
-    members of the first audience segment; the instant is the occurrence id."""
-    scene = live.spec.scene
-    assert isinstance(scene, ScheduleScene) and scene.cron is not None
-    started = live.campaign.activated_at
-    after = now - timedelta(days=1)
-    if started is not None and started > after:
-        after = started - timedelta(microseconds=1)
-    fired = 0
-    for instant in cron_instants(scene.cron, after, now):
-        event_id = f"cron:{instant.isoformat()}"
-        done = await uow.session.scalar(
-            select(
-                exists().where(
-                    DecisionRow.campaign_id == live.campaign.id,
-                    DecisionRow.trigger_event_id == event_id,
-                )
-            )
-        )
-        if done:
-            continue
-        members = await uow.session.scalars(
-            select(SegmentMembershipRow.client_id).where(
-                SegmentMembershipRow.segment_id == live.spec.audience.segments[0]
-            )
-        )
-        context = {"occasion": instant.isoformat()}
-        pairs = [
+async def _fire_page(uow: UnitOfWork, caps: Caps, due: Slot, page: int) -> tuple[int, bool]:
+    """Decide the slot for the next `page` members after the last one fired; (how many, done)."""
+    campaign_id, now = due.campaign_id, uow.clock.now()
+    campaign = await uow.session.get(CampaignRow, campaign_id)
+    if campaign is None or campaign.status != "active" or campaign.live_version != due.version:
+        return 0, True  # paused, ended or edited meanwhile: the next sweep looks again
+    progress = await uow.session.get(ScheduleSlotRow, (campaign_id, due.key), with_for_update=True)
+    if progress is None:
+        progress = ScheduleSlotRow(campaign_id=campaign_id, slot=due.key, started_at=now, clients=0)
+        uow.session.add(progress)
+    if progress.finished_at is not None:  # another replica finished it meanwhile
+        return 0, True
+    query = (
+        select(SegmentMembershipRow.client_id)
+        .where(SegmentMembershipRow.segment_id == due.spec.audience.segments[0])
+        .order_by(SegmentMembershipRow.client_id)
+        .limit(page)
+    )
+    if progress.after_client is not None:
+        query = query.where(SegmentMembershipRow.client_id > progress.after_client)
+    if due.birthdays:  # asked of the database: only the members born that day come back
+        query = query.join(
+            ClientPortraitRow, ClientPortraitRow.client_id == SegmentMembershipRow.client_id
+        ).where(ClientPortraitRow.fields["birthday"].as_string().in_(due.birthdays))
+    members = list(await uow.session.scalars(query))
+    await ClientState.of(uow).load(set(members))
+    context = {"occasion": due.occasion}
+    await fire(
+        uow,
+        caps,
+        [
             (
-                live,
-                Occurrence(
-                    kind="schedule",
-                    event_id=event_id,
-                    client_id=client_id,
-                    occurred_at=instant,
-                    context=context,
-                ),
+                Live(campaign, due.version, due.spec),
+                Occurrence("schedule", due.event_id, client_id, due.at, context),
             )
-            for client_id in list(members)
-        ]
-        await fire(uow, caps, pairs)
-        fired += len(pairs)
-    return fired
+            for client_id in members
+        ],
+    )
+    progress.clients += len(members)
+    if members:
+        progress.after_client = members[-1]
+    if len(members) < page:
+        progress.finished_at = now
+    return len(members), progress.finished_at is not None
