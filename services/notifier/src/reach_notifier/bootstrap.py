@@ -21,6 +21,7 @@ from reach_notifier.domain.rendering import SmsStyle
 from reach_notifier.domain.resilience import CircuitBreaker, RateLimit
 from reach_notifier.handlers.dispatch import Dispatcher, DispatchPolicy, Provider
 from reach_notifier.handlers.intake import subscriptions
+from reach_notifier.handlers.known import preload
 from reach_notifier.settings import NotifierSettings
 
 log = logging.getLogger(__name__)
@@ -114,4 +115,5 @@ def bootstrap(
         subscriptions=subscriptions(sms=sms),
         routers=[sends.router, inbox.router, tasks.router, callbacks.router],
         workers=[dispatcher],
+        preload=preload,
     )

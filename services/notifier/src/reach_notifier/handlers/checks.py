@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from reach_runtime.uow import UnitOfWork
-from sqlalchemy import select
 
-from reach_notifier.db.tables import ConsentRow, ContactRow
+from reach_notifier.db.tables import ContactRow
 from reach_notifier.domain.policy import Script, refusal
+from reach_notifier.handlers.known import consents_of, contact_of
 
 
 def addresses(client_id: str, contact: ContactRow | None) -> dict[str, str | None]:
@@ -26,11 +26,12 @@ async def refusals_for(
     uow: UnitOfWork, client_id: str, purpose: str
 ) -> Callable[[Script], str | None]:
     """A check of each channel for this client and purpose, as the database says now."""
-    where = addresses(client_id, await uow.session.get(ContactRow, client_id))
-    rows = await uow.session.scalars(
-        select(ConsentRow).where(ConsentRow.client_id == client_id, ConsentRow.granted.is_(False))
-    )
-    withdrawn = {(row.channel, row.purpose): row.source for row in rows}
+    where = addresses(client_id, await contact_of(uow, client_id))
+    withdrawn = {
+        key: row.source
+        for key, row in (await consents_of(uow, client_id)).items()
+        if not row.granted
+    }
 
     def refuse(script: Script) -> str | None:
         return refusal(

@@ -17,14 +17,21 @@ from reach_runtime.uow import UnitOfWork
 from reach_notifier.db.tables import ConsentRow, ContactRow, SendRow
 from reach_notifier.domain.policy import Script
 from reach_notifier.domain.rendering import SmsStyle
+from reach_notifier.handlers.known import (
+    consents_of,
+    contact_of,
+    new_contact,
+    new_send,
+    send_exists,
+)
 from reach_notifier.handlers.routing import route
 
 
 async def _contact(uow: UnitOfWork, client_id: str, occurred_at) -> ContactRow:
-    row = await uow.session.get(ContactRow, client_id)
+    row = await contact_of(uow, client_id)
     if row is None:
         row = ContactRow(client_id=client_id, updated_at=occurred_at)
-        uow.session.add(row)
+        new_contact(uow, row)
     return row
 
 
@@ -48,18 +55,18 @@ async def record_consent(
     uow: UnitOfWork, *, client_id: str, channel: str, purpose: str, granted: bool, source: str, at
 ) -> bool:
     """The latest decision by time wins; returns False when an older one arrived late."""
-    row = await uow.session.get(ConsentRow, (client_id, channel, purpose))
+    consents = await consents_of(uow, client_id)
+    row = consents.get((channel, purpose))
     if row is None:
-        uow.session.add(
-            ConsentRow(
-                client_id=client_id,
-                channel=channel,
-                purpose=purpose,
-                granted=granted,
-                source=source,
-                changed_at=at,
-            )
+        row = consents[(channel, purpose)] = ConsentRow(
+            client_id=client_id,
+            channel=channel,
+            purpose=purpose,
+            granted=granted,
+            source=source,
+            changed_at=at,
         )
+        uow.session.add(row)
         return True
     if at < row.changed_at:
         return False
@@ -105,7 +112,7 @@ async def on_outreach_requested(
     """Accept each idempotency key once: queue it on the first possible channel in the
     campaign's order, or record why not (suppressed, or failed to render)."""
     p = event.payload
-    if await uow.session.get(SendRow, p.idempotency_key) is not None:
+    if await send_exists(uow, p.idempotency_key):
         return
     now = uow.clock.now()
     send = SendRow(
@@ -127,7 +134,7 @@ async def on_outreach_requested(
         created_at=now,
         next_attempt_at=now,
     )
-    uow.session.add(send)
+    new_send(uow, send)
     scripts = [
         Script(str(p.channel), p.subject, p.body, p.script_version),
         *(Script(str(f.channel), f.subject, f.body, f.script_version) for f in p.fallbacks),
