@@ -295,8 +295,11 @@ def window_applies(spec: CampaignSpec) -> bool:
 
 
 async def paused(uow: UnitOfWork) -> bool:
-    switch = await uow.session.get(GateSwitchRow, GLOBAL_PAUSE)
-    return bool(switch and switch.on)
+    """The global pause, read once per unit of work."""
+    if "paused" not in uow.cache:
+        switch = await uow.session.get(GateSwitchRow, GLOBAL_PAUSE)
+        uow.cache["paused"] = bool(switch and switch.on)
+    return uow.cache["paused"]
 
 
 async def release_all(uow: UnitOfWork, rows: list[DecisionRow], caps: gate.Caps) -> None:
@@ -313,14 +316,23 @@ async def release_all(uow: UnitOfWork, rows: list[DecisionRow], caps: gate.Caps)
         await _release(uow, row, caps, winners)
 
 
+async def spec_of(uow: UnitOfWork, campaign_id: str, version: int) -> CampaignSpec:
+    """A campaign version's elements, parsed once per unit of work."""
+    key = f"spec:{campaign_id}:{version}"
+    if key not in uow.cache:
+        row = await uow.session.get(CampaignVersionRow, (campaign_id, version))
+        assert row is not None
+        uow.cache[key] = CampaignSpec.model_validate(row.spec)
+    return uow.cache[key]
+
+
 async def _release(
     uow: UnitOfWork, row: DecisionRow, caps: gate.Caps, winners: dict[str, str]
 ) -> None:
     now = uow.clock.now()
     campaign = await uow.session.get(CampaignRow, row.campaign_id)
-    version = await uow.session.get(CampaignVersionRow, (row.campaign_id, row.campaign_version))
-    assert campaign is not None and version is not None
-    spec = CampaignSpec.model_validate(version.spec)
+    assert campaign is not None and row.campaign_version is not None
+    spec = await spec_of(uow, row.campaign_id, row.campaign_version)
     if campaign.status == "ended":
         suppress(uow, row, spec, gate.Stop("campaign_ended", "the campaign ended first"))
         return
@@ -433,9 +445,11 @@ async def _words(
 ) -> tuple[str, ScriptVersionRow]:
     variants = [v for v in spec.script.variants if v.channel == channel]
     chosen = variants[variant_index(campaign_id, client_id, [v.weight for v in variants])]
-    words = await uow.session.get(ScriptVersionRow, (chosen.script_id, chosen.version))
-    assert words is not None, "a live version's scripts exist"
-    return chosen.variant, words
+    key = f"words:{chosen.script_id}:{chosen.version}"
+    if key not in uow.cache:
+        uow.cache[key] = await uow.session.get(ScriptVersionRow, (chosen.script_id, chosen.version))
+    assert uow.cache[key] is not None, "a live version's scripts exist"
+    return chosen.variant, uow.cache[key]
 
 
 async def _request(
@@ -508,6 +522,7 @@ async def release_due(uow: UnitOfWork, caps: gate.Caps, *, limit: int = 200) -> 
             .with_for_update(skip_locked=True, of=DecisionRow)
         )
     )
+    await ClientState.of(uow).load({r.client_id for r in rows})
     await release_all(uow, rows, caps)
     await uow.commit()
     return len(rows)
