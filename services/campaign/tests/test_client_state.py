@@ -5,7 +5,6 @@ are read in a few queries, after which the handlers' reads cost none."""
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
@@ -16,24 +15,17 @@ import reach_campaign
 from reach_campaign.adapters.clients import ClientState
 from reach_campaign.db.tables import ClientActivityRow, ClientPortraitRow, SegmentMembershipRow
 from reach_campaign.db.tables import metadata as campaign_metadata
-from reach_runtime import migrations
 from reach_runtime.clock import ManualClock
-from reach_runtime.db import create_engine, session_factory
+from reach_runtime.testing import selects, units_of_work
 from reach_runtime.uow import UnitOfWorkFactory
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 T0 = datetime(2026, 11, 24, 2, 0, tzinfo=UTC)
 VERSIONS = Path(reach_campaign.__file__).parent / "db" / "versions"
 
 
-@contextlib.asynccontextmanager
-async def migrated(url: str) -> AsyncIterator[UnitOfWorkFactory]:
-    await asyncio.to_thread(migrations.upgrade, VERSIONS, campaign_metadata, url)
-    engine = create_engine(url)
-    try:
-        yield UnitOfWorkFactory(session_factory(engine), clock=ManualClock(T0))
-    finally:
-        await engine.dispose()
+def migrated(url: str) -> contextlib.AbstractAsyncContextManager[UnitOfWorkFactory]:
+    return units_of_work(VERSIONS, campaign_metadata, url, clock=ManualClock(T0))
 
 
 @pytest.fixture
@@ -147,16 +139,8 @@ async def test_a_batch_of_clients_is_read_in_a_few_queries_and_then_costs_none(u
             await state.did(f"C{n:04}", "login.succeeded", T0)
         await uow.commit()
 
-    statements: list[str] = []
     async with uows() as uow:
-        sync_engine = uow.session.bind.sync_engine
-
-        def count(*args: object) -> None:
-            if str(args[2]).lstrip().upper().startswith("SELECT"):
-                statements.append(str(args[2]))
-
-        event.listen(sync_engine, "before_cursor_execute", count)
-        try:
+        with selects(uow) as statements:
             state = ClientState.of(uow)
             clients = {f"C{n:04}" for n in range(1200)}
             await state.load(clients)
@@ -166,8 +150,6 @@ async def test_a_batch_of_clients_is_read_in_a_few_queries_and_then_costs_none(u
                 await state.in_segment(client_id, "S1")
                 await state.activity(client_id, "login.succeeded")
             reads = len(statements) - loaded
-        finally:
-            event.remove(sync_engine, "before_cursor_execute", count)
 
     assert loaded == 9  # three tables, 500 clients per query
     assert reads == 0  # also for the 600 clients with nothing stored

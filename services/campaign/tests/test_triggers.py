@@ -332,19 +332,24 @@ async def test_a_dry_run_counts_whom_a_draft_would_target_and_what_each_gate_wou
         assert (await http.get("/decisions")).json() == []  # nothing recorded
 
 
+def opened(clients: list[str], at: datetime) -> list[SegmentEntered]:
+    """The clients enter SEG-OPEN, a schedule's audience."""
+    return [
+        SegmentEntered(
+            event_id=f"open-{c}",
+            occurred_at=at,
+            client_id=c,
+            payload=SegmentMembershipChange(segment_id="SEG-OPEN", segment_name="open"),
+        )
+        for c in clients
+    ]
+
+
 async def test_a_schedule_fires_once_per_slot_on_festivals_and_listed_dates_for_its_audience(
     sqlite_url: str, broker: Broker
 ) -> None:
     mid_autumn = datetime(2026, 9, 25, 0, 30, tzinfo=UTC)  # 08:30 in Shanghai, 中秋节
-    members = [
-        SegmentEntered(
-            event_id=f"open-{c}",
-            occurred_at=mid_autumn,
-            client_id=c,
-            payload=SegmentMembershipChange(segment_id="SEG-OPEN", segment_name="open"),
-        )
-        for c in ("C1", "C2")
-    ]
+    members = opened(["C1", "C2"], mid_autumn)
     await broker.publish("reach.segment-memberships.v1", *members)
     clock = ManualClock(mid_autumn)
     async with running(bootstrap(settings(sqlite_url, broker)), clock=clock) as (runtime, http):
@@ -392,15 +397,7 @@ async def test_a_schedule_fires_page_by_page_and_a_restart_goes_on_after_the_las
     clients = [f"C{n}" for n in range(1, 8)]
     await broker.publish(
         "reach.segment-memberships.v1",
-        *(
-            SegmentEntered(
-                event_id=f"open-{c}",
-                occurred_at=mid_autumn,
-                client_id=c,
-                payload=SegmentMembershipChange(segment_id="SEG-OPEN", segment_name="open"),
-            )
-            for c in clients
-        ),
+        *opened(clients, mid_autumn),
     )
     clock = ManualClock(mid_autumn)
     service = bootstrap(settings_for(sqlite_url, broker, sweep_interval_s=0.2, schedule_page=2))
@@ -457,15 +454,7 @@ async def test_a_birthday_schedule_greets_each_member_on_their_day_and_feb_29_on
     )
     await broker.publish(
         "reach.segment-memberships.v1",
-        *(
-            SegmentEntered(
-                event_id=f"open-{c}",
-                occurred_at=morning,
-                client_id=c,
-                payload=SegmentMembershipChange(segment_id="SEG-OPEN", segment_name="open"),
-            )
-            for c in ("C1", "C2", "C3", "C4")  # C9 is not in the audience
-        ),
+        *opened(["C1", "C2", "C3", "C4"], morning),  # C9 is not in the audience
     )
     clock = ManualClock(morning)
     async with running(bootstrap(settings(sqlite_url, broker)), clock=clock) as (runtime, http):
@@ -492,15 +481,7 @@ async def test_a_cron_schedule_fires_once_per_instant_read_in_shanghai(
     monday = datetime(2026, 11, 30, 0, 30, tzinfo=UTC)  # 08:30 in Shanghai
     await broker.publish(
         "reach.segment-memberships.v1",
-        *(
-            SegmentEntered(
-                event_id=f"open-{c}",
-                occurred_at=monday,
-                client_id=c,
-                payload=SegmentMembershipChange(segment_id="SEG-OPEN", segment_name="open"),
-            )
-            for c in ("C1", "C2")
-        ),
+        *opened(["C1", "C2"], monday),
     )
     clock = ManualClock(monday)
     async with running(bootstrap(settings(sqlite_url, broker)), clock=clock) as (runtime, http):

@@ -5,9 +5,7 @@ batch changed is what a later one sees."""
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -18,12 +16,11 @@ from reach_notifier.db.tables import metadata as notifier_metadata
 from reach_notifier.domain.rendering import SmsStyle
 from reach_notifier.handlers import intake
 from reach_notifier.handlers.known import preload
-from reach_runtime import migrations
 from reach_runtime.clock import ManualClock
-from reach_runtime.db import create_engine, session_factory
+from reach_runtime.testing import selects, units_of_work
 from reach_runtime.uow import UnitOfWork, UnitOfWorkFactory
 from reach_sim import builders as make
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from .conftest import NOW, outreach
 
@@ -37,12 +34,10 @@ HANDLERS = {
 
 @pytest.fixture
 async def uows(database_url: str) -> AsyncIterator[UnitOfWorkFactory]:
-    await asyncio.to_thread(migrations.upgrade, VERSIONS, notifier_metadata, database_url)
-    engine = create_engine(database_url)
-    try:
-        yield UnitOfWorkFactory(session_factory(engine), clock=ManualClock(NOW))
-    finally:
-        await engine.dispose()
+    async with units_of_work(
+        VERSIONS, notifier_metadata, database_url, clock=ManualClock(NOW)
+    ) as factory:
+        yield factory
 
 
 async def handle(uow: UnitOfWork, events: list[Event]) -> None:
@@ -57,23 +52,6 @@ async def dispatch(uow: UnitOfWork, events: list[Event]) -> None:
             await intake.on_outreach_requested(e, uow, sms=SmsStyle())
         else:
             await HANDLERS[e.event_type](e, uow)
-
-
-@contextlib.contextmanager
-def selects(uow: UnitOfWork) -> Iterator[list[str]]:
-    """The SELECT statements the unit of work sends while the block runs."""
-    seen: list[str] = []
-    engine = uow.session.bind.sync_engine
-
-    def count(*args: object) -> None:
-        if str(args[2]).lstrip().upper().startswith("SELECT"):
-            seen.append(str(args[2]))
-
-    event.listen(engine, "before_cursor_execute", count)
-    try:
-        yield seen
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
 
 
 def onboarding(client_id: str) -> list[Event]:

@@ -20,12 +20,15 @@ from pathlib import Path
 
 import httpx
 import pytest
+from sqlalchemy import MetaData, event
 from sqlalchemy.engine import make_url
 
 from reach_runtime import migrations
 from reach_runtime.clock import Clock
+from reach_runtime.db import create_engine, session_factory
 from reach_runtime.service import Runtime, ServiceDefinition, create_app
 from reach_runtime.stack import Broker
+from reach_runtime.uow import UnitOfWork, UnitOfWorkFactory
 
 ROOT = Path(__file__).resolve().parents[4]
 TEST_KAFKA_PORT = int(os.environ.get("TEST_KAFKA_PORT", "19092"))
@@ -173,6 +176,38 @@ async def running(
             yield runtime, client
     finally:
         await runtime.stop()
+
+
+@contextlib.asynccontextmanager
+async def units_of_work(
+    versions: Path, metadata: MetaData, database_url: str, *, clock: Clock
+) -> AsyncIterator[UnitOfWorkFactory]:
+    """Units of work on a service's database migrated from zero (its `versions` and
+    `metadata`), without the service running: for tests of what handlers and repositories
+    read and write."""
+    await asyncio.to_thread(migrations.upgrade, versions, metadata, database_url)
+    engine = create_engine(database_url)
+    try:
+        yield UnitOfWorkFactory(session_factory(engine), clock=clock)
+    finally:
+        await engine.dispose()
+
+
+@contextlib.contextmanager
+def selects(uow: UnitOfWork) -> Iterator[list[str]]:
+    """The SELECT statements the unit of work sends to its database while the block runs."""
+    seen: list[str] = []
+    engine = uow.session.bind.sync_engine
+
+    def count(_conn: object, _cursor: object, statement: str, *_: object) -> None:
+        if statement.lstrip().upper().startswith("SELECT"):
+            seen.append(statement)
+
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
 
 
 async def eventually(
