@@ -151,5 +151,5 @@ async def test_a_batch_of_clients_is_read_in_a_few_queries_and_then_costs_none(u
                 await state.activity(client_id, "login.succeeded")
             reads = len(statements) - loaded
 
-    assert loaded == 9  # three tables, 500 clients per query
+    assert loaded == 12  # four tables, 500 clients per query
     assert reads == 0  # also for the 600 clients with nothing stored

@@ -1,7 +1,8 @@
-"""What campaign knows of each client: the latest portrait, the segments it is in and what it did
-(per upstream event type). Kept per unit of work: read for a whole batch in a few queries (a
-client read once is known, also when nothing is stored for it), changed in memory by the
-handlers, and written at commit in one statement per table."""
+"""What campaign knows of each client: the latest portrait, the segments it is in, what it did
+(per upstream event type) and the outreach picked for it. Kept per unit of work: read for a
+whole batch in a few queries (a client read once is known, also when nothing is stored for it),
+changed in memory by the handlers, and written at commit in one statement per table (the
+decisions are ORM rows, written by the session)."""
 
 from __future__ import annotations
 
@@ -14,12 +15,19 @@ from reach_runtime.uow import UnitOfWork
 from sqlalchemy import Table, delete, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from reach_campaign.db.tables import ClientActivityRow, ClientPortraitRow, SegmentMembershipRow
+from reach_campaign.db.tables import (
+    ClientActivityRow,
+    ClientPortraitRow,
+    DecisionRow,
+    SegmentMembershipRow,
+)
 
 portraits = cast(Table, ClientPortraitRow.__table__)
 activity = cast(Table, ClientActivityRow.__table__)
 memberships = cast(Table, SegmentMembershipRow.__table__)
 CHUNK = 500  # clients per query
+# the decisions re-entry ("already picked"), feedback and the caps read
+PICKED = ("requested", "held_out", "scheduled")
 
 
 @dataclass
@@ -44,6 +52,7 @@ class ClientState:
         self._portraits: dict[str, Portrait | None] = {}
         self._segments: dict[str, set[str]] = {}  # client -> segment ids
         self._activity: dict[str, dict[str, Activity]] = {}  # client -> event type -> activity
+        self._decisions: dict[str, list[DecisionRow]] = {}  # client -> picked, and this batch's
         self._saved_portraits: dict[str, Portrait] = {}
         self._joined: dict[tuple[str, str], datetime] = {}  # (segment, client) -> entered at
         self._left: set[tuple[str, str]] = set()  # (segment, client) that exited, maybe re-entered
@@ -58,7 +67,7 @@ class ClientState:
         return state
 
     async def load(self, client_ids: set[str]) -> None:
-        """Portraits, memberships and activity of many clients: three queries per 500."""
+        """Portraits, memberships, activity and decisions of many clients: four queries per 500."""
         wanted = sorted(c for c in client_ids if c not in self._portraits)
         for start in range(0, len(wanted), CHUNK):
             chunk = wanted[start : start + CHUNK]
@@ -66,6 +75,7 @@ class ClientState:
                 self._portraits[client_id] = None
                 self._segments[client_id] = set()
                 self._activity[client_id] = {}
+                self._decisions[client_id] = []
             for client_id, version, fields in await self.session.execute(
                 select(portraits.c.client_id, portraits.c.version, portraits.c.fields).where(
                     portraits.c.client_id.in_(chunk)
@@ -88,6 +98,12 @@ class ClientState:
                 ).where(activity.c.client_id.in_(chunk))
             ):
                 self._activity[client_id][event_type] = Activity(first_at, last_at, count)
+            for decision in await self.session.scalars(
+                select(DecisionRow).where(
+                    DecisionRow.client_id.in_(chunk), DecisionRow.decision.in_(PICKED)
+                )
+            ):
+                self._decisions[decision.client_id].append(decision)
 
     async def _known(self, client_id: str) -> None:
         if client_id not in self._portraits:
@@ -145,6 +161,19 @@ class ClientState:
         known.first_at, known.last_at = min(known.first_at, at), max(known.last_at, at)
         self._done.add((client_id, event_type))
         return before
+
+    # decisions
+
+    async def decisions(self, client_id: str) -> list[DecisionRow]:
+        """The client's requested, held-out and scheduled decisions, and every decision made for
+        it in this unit of work (whatever its outcome), as they are now."""
+        await self._known(client_id)
+        return self._decisions[client_id]
+
+    async def decided(self, row: DecisionRow) -> None:
+        """A decision made in this unit of work (added to the session by the caller)."""
+        await self._known(row.client_id)
+        self._decisions[row.client_id].append(row)
 
     async def flush(self) -> None:
         """Write what changed in this unit of work: an upsert per table; the exits (also of a

@@ -21,9 +21,9 @@ from reach_contracts import (
 from reach_contracts import Purpose as ContactPurpose
 from reach_runtime.ids import derived_id
 from reach_runtime.uow import UnitOfWork
-from sqlalchemy import func, select
+from sqlalchemy import select
 
-from reach_campaign.adapters.clients import ClientState
+from reach_campaign.adapters.clients import PICKED, ClientState
 from reach_campaign.db.tables import (
     CampaignRow,
     CampaignVersionRow,
@@ -40,7 +40,6 @@ from reach_campaign.domain.timing import due_after, in_window, local_day, next_o
 
 OUTREACH_TOPIC = "reach.outreach.v1"
 GLOBAL_PAUSE = "global_pause"
-PICKED = ("requested", "held_out", "scheduled")  # what re-entry rules count as "already picked"
 
 
 @dataclass(frozen=True)
@@ -93,13 +92,12 @@ async def _reentry(uow: UnitOfWork, live: Live, occurrence: Occurrence) -> str |
     rule = live.spec.scene.reentry
     if not rule.once and rule.min_days_between == 0:
         return None
-    latest = await uow.session.scalar(
-        select(func.max(DecisionRow.occurred_at)).where(
-            DecisionRow.campaign_id == live.campaign.id,
-            DecisionRow.client_id == occurrence.client_id,
-            DecisionRow.decision.in_(PICKED),
-        )
-    )
+    picked = [
+        d.occurred_at
+        for d in await ClientState.of(uow).decisions(occurrence.client_id)
+        if d.campaign_id == live.campaign.id and d.decision in PICKED and d.occurred_at
+    ]
+    latest = max(picked, default=None)
     if latest is None:
         return None
     if rule.once:
@@ -119,13 +117,12 @@ async def _feedback(uow: UnitOfWork, live: Live, client_id: str) -> str | None:
         watched.append(("replied", "message.replied"))
     if not watched:
         return None
-    last = await uow.session.scalar(
-        select(func.max(DecisionRow.released_at)).where(
-            DecisionRow.campaign_id == live.campaign.id,
-            DecisionRow.client_id == client_id,
-            DecisionRow.decision == "requested",
-        )
-    )
+    sent = [
+        d.released_at
+        for d in await ClientState.of(uow).decisions(client_id)
+        if d.campaign_id == live.campaign.id and d.decision == "requested" and d.released_at
+    ]
+    last = max(sent, default=None)
     if last is None:
         return None
     for what, event_type in watched:
@@ -232,6 +229,7 @@ async def decide(uow: UnitOfWork, live: Live, occurrence: Occurrence, key: str) 
         await _gate(uow, live, occurrence, row)
     finally:
         uow.session.add(row)  # added last: a query in between would flush it half-decided
+        await ClientState.of(uow).decided(row)
     return row
 
 
@@ -425,18 +423,15 @@ async def _missing_variables(
 
 
 async def sent_recently(uow: UnitOfWork, client_id: str, now: datetime) -> list[gate.Sent]:
-    rows = await uow.session.scalars(
-        select(DecisionRow).where(
-            DecisionRow.client_id == client_id,
-            DecisionRow.decision == "requested",
-            DecisionRow.purpose != Purpose.SERVICE.value,
-            DecisionRow.released_at > now - timedelta(days=400),
-        )
-    )
+    """What counts against the client's caps: marketing and care sent in the last 400 days."""
+    since = now - timedelta(days=400)
     return [
-        gate.Sent(r.campaign_id, r.channel or "", r.released_at)
-        for r in rows
-        if r.released_at is not None
+        gate.Sent(d.campaign_id, d.channel or "", d.released_at)
+        for d in await ClientState.of(uow).decisions(client_id)
+        if d.decision == "requested"
+        and d.purpose != Purpose.SERVICE.value
+        and d.released_at is not None
+        and d.released_at > since
     ]
 
 

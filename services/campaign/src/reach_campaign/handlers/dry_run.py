@@ -10,6 +10,7 @@ from typing import Any
 from reach_runtime.uow import UnitOfWork
 from sqlalchemy import select
 
+from reach_campaign.adapters.clients import ClientState
 from reach_campaign.db.tables import ClientActivityRow, ClientPortraitRow, SegmentMembershipRow
 from reach_campaign.domain import gate
 from reach_campaign.domain.assignment import in_holdout
@@ -25,6 +26,7 @@ from reach_campaign.handlers.decisions import (
     first_stop,
     item_of,
     outside_audience,
+    portrait_of,
     sent_recently,
     window_applies,
 )
@@ -74,13 +76,13 @@ async def dry_run(
         if len(examples[name]) < EXAMPLES:
             examples[name].append({"client_id": client_id, "reason": reason})
 
+    await ClientState.of(uow).load(set(clients))  # a few queries per 500 candidates
     for client_id in clients:
         outside = await outside_audience(uow, spec.audience, client_id)
         if outside is not None:
             stop(client_id, "audience", outside)
             continue
-        row = await uow.session.get(ClientPortraitRow, client_id)
-        portrait = dict(row.fields) if row else {}
+        portrait = await portrait_of(uow, client_id)
         refused = first_stop(spec, item, portrait, now)
         if refused is not None:
             stop(client_id, refused.gate, refused.reason)
