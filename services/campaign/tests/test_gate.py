@@ -295,10 +295,26 @@ async def test_a_send_waits_for_the_portrait_its_words_need_then_gives_up_with_t
             return len(found) == 2 and all(d["history"][-1]["step"] == "deferred" for d in found)
 
         await eventually(waiting)
-        [decision] = (
-            await http.get("/decisions", params={"campaign_id": campaign_id, "client_id": "C1"})
-        ).json()
+
+        async def decision_of(client_id: str) -> dict[str, Any]:
+            params = {"campaign_id": campaign_id, "client_id": client_id}
+            [found] = (await http.get("/decisions", params=params)).json()
+            return found
+
+        decision = await decision_of("C1")
         assert decision["history"][-1]["reason"] == "waits for the portrait to carry advisor_id"
+        assert datetime.fromisoformat(decision["due_at"]) == NOW + timedelta(seconds=15)
+
+        # the re-checks back off: 15 s, then 30 s
+        clock.set(NOW + timedelta(seconds=16))
+
+        async def checked_twice() -> dict[str, Any] | None:
+            found = await decision_of("C2")
+            return found if len(found["history"]) == 3 else None
+
+        again = await eventually(checked_twice)
+        assert again is not None
+        assert datetime.fromisoformat(again["due_at"]) == NOW + timedelta(seconds=46)
 
         later = PortraitUpdated(
             event_id="prt-C1-2",
@@ -313,8 +329,7 @@ async def test_a_send_waits_for_the_portrait_its_words_need_then_gives_up_with_t
                 return (await portrait_of(uow, "C1")).get("advisor_id") == "ADV007"
 
         assert await eventually(stored)
-        clock.set(NOW + timedelta(seconds=20))
-        seen = await outreach(broker, 1)
+        seen = await outreach(broker, 1)  # due as soon as the portrait came, no re-check needed
         sent = seen["C1", "advisor intro"]
         assert sent.event_type == "outreach.requested"
         assert sent.payload.variables["advisor_id"] == "ADV007"

@@ -360,8 +360,8 @@ async def _release(
     if missing:
         names = ", ".join(sorted(missing))
         if now - row.decided_at < PORTRAIT_WAIT:
-            row.due_at = now + PORTRAIT_RETRY
-            _note(row, now, "deferred", f"waits for the portrait to carry {names}")
+            row.due_at = now + portrait_retry(row)
+            _note(row, now, "deferred", f"{WAITS_FOR_PORTRAIT} {names}")
             return
         reason = f"the client's portrait has no {names} for the script"
         suppress(uow, row, spec, gate.Stop("data", reason))
@@ -404,9 +404,32 @@ async def _release(
 
 # A trigger can overtake the portrait it was computed from (the campaign service reads the
 # portraits topic and the membership topic side by side): a script whose placeholders the
-# stored portrait cannot fill yet waits for it, then is suppressed with the reason.
+# stored portrait cannot fill yet waits for it, then is suppressed with the reason. A newer
+# portrait makes the send due at once (`portrait_arrived`); the re-checks in between back off
+# (15 s, 30 s, 60 s, … at most 2 minutes), so a lagging consumer does not churn through them.
 PORTRAIT_WAIT = timedelta(minutes=10)
 PORTRAIT_RETRY = timedelta(seconds=15)
+PORTRAIT_RETRY_MAX = timedelta(minutes=2)
+WAITS_FOR_PORTRAIT = "waits for the portrait to carry"
+
+
+def portrait_retry(row: DecisionRow) -> timedelta:
+    waits = sum(1 for n in row.history or [] if n["reason"].startswith(WAITS_FOR_PORTRAIT))
+    return min(PORTRAIT_RETRY * 2 ** min(waits, 8), PORTRAIT_RETRY_MAX)
+
+
+def waiting_for_portrait(row: DecisionRow) -> bool:
+    last = (row.history or [{}])[-1]
+    return row.decision == "scheduled" and last.get("reason", "").startswith(WAITS_FOR_PORTRAIT)
+
+
+async def portrait_arrived(uow: UnitOfWork, client_id: str) -> None:
+    """A newer portrait of the client: its sends waiting for one are due now (the release loop
+    takes them), instead of at their next re-check."""
+    now = uow.clock.now()
+    for row in await ClientState.of(uow).decisions(client_id):
+        if waiting_for_portrait(row) and row.due_at is not None and row.due_at > now:
+            row.due_at = now
 
 
 async def _missing_variables(

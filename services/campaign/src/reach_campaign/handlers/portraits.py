@@ -6,9 +6,12 @@ from reach_contracts import PortraitUpdated
 from reach_runtime.uow import UnitOfWork
 
 from reach_campaign.adapters.clients import ClientState
+from reach_campaign.handlers.decisions import portrait_arrived
 
 
 async def on_portrait_updated(event: PortraitUpdated, uow: UnitOfWork) -> None:
-    """Store the portrait unless a newer version is already stored (late or repeated events)."""
+    """Store the portrait unless a newer version is already stored (late or repeated events);
+    the client's sends waiting for a portrait are due now."""
     fields = event.payload.model_dump(mode="json")
-    await ClientState.of(uow).save_portrait(event.client_id, event.payload.version, fields)
+    if await ClientState.of(uow).save_portrait(event.client_id, event.payload.version, fields):
+        await portrait_arrived(uow, event.client_id)
