@@ -281,8 +281,8 @@ async def _due_slots(uow: UnitOfWork) -> list[Slot]:
                     continue
                 birthdays = birthdays_on(day) if scene.days == "birthdays" else ()
                 prefix = "birthday" if birthdays else "schedule"
-                key = day.isoformat()
-                slots.append(Slot(*fires, key, f"{prefix}:{key}", at, name, birthdays))
+                day_key = day.isoformat()
+                slots.append(Slot(*fires, day_key, f"{prefix}:{day_key}", at, name, birthdays))
     finished = set(
         (
             await uow.session.execute(
