@@ -12,7 +12,7 @@ from reach_contracts.accounts import (
     AccountRiskAssessed,
     AccountRiskAssessedPayload,
 )
-from reach_contracts.codec import MAX_MESSAGE_BYTES, decode, encode, event_class
+from reach_contracts.codec import MAX_MESSAGE_BYTES, decode, encode, encode_each, event_class
 from reach_contracts.deliveries import (
     DeliveryFailed,
     DeliveryFailedPayload,
@@ -179,6 +179,7 @@ __all__ = [
     "WechatFollowedPayload",
     "decode",
     "encode",
+    "encode_each",
     "event_class",
     "event_type_of",
     "topic_for",

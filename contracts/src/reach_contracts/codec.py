@@ -1,6 +1,8 @@
 """Bytes on a topic to validated events and back."""
 
 import json
+import re
+from collections.abc import Iterable, Iterator
 from decimal import Decimal
 from functools import cache, reduce
 from operator import or_
@@ -43,6 +45,32 @@ def decode(topic: str, value: bytes) -> Event:
 def encode(event: Event) -> bytes:
     """Serialise an event as compact UTF-8 JSON (money as decimal strings)."""
     return event.model_dump_json().encode()
+
+
+_CLIENT_MARK, _EVENT_MARK = "reach-template-client", "reach-template-event"
+_PLAIN_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")  # needs no JSON escaping
+
+
+def encode_each(event: Event, ids: Iterable[tuple[str, str]]) -> Iterator[tuple[str, bytes]]:
+    """(client id, `encode` of `event` with that client id and event id) for each pair of
+    `ids`: for many events that differ only there, such as a back-fill page's entries. The
+    JSON is written once and the ids put in; both must be plain (letters, digits, _ and -, as
+    client ids and derived event ids are), else that event is built and encoded in full."""
+    template = encode(event.model_copy(update={"client_id": _CLIENT_MARK, "event_id": _EVENT_MARK}))
+    client_at, event_at = template.find(_CLIENT_MARK.encode()), template.find(_EVENT_MARK.encode())
+    single = template.count(_CLIENT_MARK.encode()) == template.count(_EVENT_MARK.encode()) == 1
+    first, second = sorted((client_at, event_at))
+    head = template[:first]
+    middle = template[first + len(_CLIENT_MARK if first == client_at else _EVENT_MARK) : second]
+    tail = template[second + len(_CLIENT_MARK if second == client_at else _EVENT_MARK) :]
+    client_first = client_at < event_at
+    for client_id, event_id in ids:
+        if not (single and _PLAIN_ID.fullmatch(client_id) and _PLAIN_ID.fullmatch(event_id)):
+            full = event.model_copy(update={"client_id": client_id, "event_id": event_id})
+            yield client_id, encode(type(event).model_validate(full.model_dump()))
+            continue
+        a, b = (client_id, event_id) if client_first else (event_id, client_id)
+        yield client_id, b"".join((head, a.encode(), middle, b.encode(), tail))
 
 
 def event_class(event_type: str) -> type[Event]:

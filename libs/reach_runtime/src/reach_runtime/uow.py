@@ -58,18 +58,24 @@ class UnitOfWork:
         """`emit` for many events made in one step (a back-fill page): the trace and the
         time are read once for all of them. `trace_headers`, when given, are the trace the
         events belong to (captured when they were decided) instead of the current one."""
+        self.emit_encoded(
+            topic, ((e.client_id, encode(e)) for e in events), trace_headers=trace_headers
+        )
+
+    def emit_encoded(
+        self,
+        topic: str,
+        messages: Iterable[tuple[str, bytes]],
+        *,
+        trace_headers: list[tuple[str, str]] | None = None,
+    ) -> None:
+        """`emit_all` for events already encoded, as (client id, bytes) (`encode_each`)."""
         trace = current_trace_headers() if trace_headers is None else trace_headers
         headers = [list(h) for h in trace]
         now = self.clock.now()
         self._pending += [
-            {
-                "topic": topic,
-                "key": event.client_id,
-                "value": encode(event),
-                "headers": headers,
-                "created_at": now,
-            }
-            for event in events
+            {"topic": topic, "key": key, "value": value, "headers": headers, "created_at": now}
+            for key, value in messages
         ]
 
     def emit_raw(

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from reach_contracts import SegmentEntered, SegmentExited, SegmentMembershipChange
+from reach_contracts import SegmentEntered, SegmentExited, SegmentMembershipChange, encode_each
 from reach_runtime.ids import derived_ids
 from reach_runtime.telemetry import current_trace_headers
 from reach_runtime.uow import UnitOfWork
@@ -46,14 +46,14 @@ def emit(
     event_id = derived_ids(
         kind, segment.id, None, cause
     )  # = derived_id(kind, segment.id, c, cause)
-    uow.emit_all(
+    if not client_ids:
+        return
+    template = event_type(
+        event_id=event_id(client_ids[0]), occurred_at=at, client_id=client_ids[0], payload=payload
+    )
+    uow.emit_encoded(
         MEMBERSHIPS_TOPIC,
-        (
-            event_type(
-                event_id=event_id(client_id), occurred_at=at, client_id=client_id, payload=payload
-            )
-            for client_id in client_ids
-        ),
+        encode_each(template, ((c, event_id(c)) for c in client_ids)),
         trace_headers=trace_headers,
     )
 
