@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterable
 from types import TracebackType
-from typing import Any
+from typing import Any, TypeVar
 
 from reach_contracts import Event, encode
 from sqlalchemy import insert, select
@@ -13,6 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from reach_runtime.clock import Clock
 from reach_runtime.db import inbox, outbox
 from reach_runtime.telemetry import current_trace_headers
+
+T = TypeVar("T")
 
 
 class UnitOfWork:
@@ -27,6 +29,13 @@ class UnitOfWork:
         self._on_commit = on_commit
         self.cache: dict[str, Any] = {}  # repositories keep what they loaded for this transaction
         self._before_commit: list[Callable[[], Awaitable[None]]] = []
+
+    async def once(self, key: str, load: Callable[[], Awaitable[T]]) -> T:
+        """`load()`'s result, asked once per unit of work under `key` (a switch, a parsed
+        version: what the batch reads many times and cannot change under it)."""
+        if key not in self.cache:
+            self.cache[key] = await load()
+        return self.cache[key]
 
     def before_commit(self, flush: Callable[[], Awaitable[None]]) -> None:
         """Await `flush` just before the commit (repositories write what they changed)."""

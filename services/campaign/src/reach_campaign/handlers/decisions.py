@@ -4,6 +4,7 @@ of due sends (send window, caps, arbitration by priority). One DecisionRow per i
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -88,16 +89,27 @@ async def outside_audience(uow: UnitOfWork, audience: Audience, client_id: str) 
     return None
 
 
+async def _latest(
+    uow: UnitOfWork,
+    live: Live,
+    client_id: str,
+    outcomes: tuple[str, ...],
+    when: Callable[[DecisionRow], datetime | None],
+) -> datetime | None:
+    """The latest `when` of this campaign's decisions for the client with one of `outcomes`."""
+    times = [
+        at
+        for d in await ClientState.of(uow).decisions(client_id)
+        if d.campaign_id == live.campaign.id and d.decision in outcomes and (at := when(d))
+    ]
+    return max(times, default=None)
+
+
 async def _reentry(uow: UnitOfWork, live: Live, occurrence: Occurrence) -> str | None:
     rule = live.spec.scene.reentry
     if not rule.once and rule.min_days_between == 0:
         return None
-    picked = [
-        d.occurred_at
-        for d in await ClientState.of(uow).decisions(occurrence.client_id)
-        if d.campaign_id == live.campaign.id and d.decision in PICKED and d.occurred_at
-    ]
-    latest = max(picked, default=None)
+    latest = await _latest(uow, live, occurrence.client_id, PICKED, lambda d: d.occurred_at)
     if latest is None:
         return None
     if rule.once:
@@ -117,12 +129,7 @@ async def _feedback(uow: UnitOfWork, live: Live, client_id: str) -> str | None:
         watched.append(("replied", "message.replied"))
     if not watched:
         return None
-    sent = [
-        d.released_at
-        for d in await ClientState.of(uow).decisions(client_id)
-        if d.campaign_id == live.campaign.id and d.decision == "requested" and d.released_at
-    ]
-    last = max(sent, default=None)
+    last = await _latest(uow, live, client_id, ("requested",), lambda d: d.released_at)
     if last is None:
         return None
     for what, event_type in watched:
@@ -294,10 +301,12 @@ def window_applies(spec: CampaignSpec) -> bool:
 
 async def paused(uow: UnitOfWork) -> bool:
     """The global pause, read once per unit of work."""
-    if "paused" not in uow.cache:
+
+    async def load() -> bool:
         switch = await uow.session.get(GateSwitchRow, GLOBAL_PAUSE)
-        uow.cache["paused"] = bool(switch and switch.on)
-    return uow.cache["paused"]
+        return bool(switch and switch.on)
+
+    return await uow.once("paused", load)
 
 
 async def release_all(uow: UnitOfWork, rows: list[DecisionRow], caps: gate.Caps) -> None:
@@ -316,12 +325,13 @@ async def release_all(uow: UnitOfWork, rows: list[DecisionRow], caps: gate.Caps)
 
 async def spec_of(uow: UnitOfWork, campaign_id: str, version: int) -> CampaignSpec:
     """A campaign version's elements, parsed once per unit of work."""
-    key = f"spec:{campaign_id}:{version}"
-    if key not in uow.cache:
+
+    async def load() -> CampaignSpec:
         row = await uow.session.get(CampaignVersionRow, (campaign_id, version))
         assert row is not None
-        uow.cache[key] = CampaignSpec.model_validate(row.spec)
-    return uow.cache[key]
+        return CampaignSpec.model_validate(row.spec)
+
+    return await uow.once(f"spec:{campaign_id}:{version}", load)
 
 
 async def _release(
@@ -463,11 +473,12 @@ async def _words(
 ) -> tuple[str, ScriptVersionRow]:
     variants = [v for v in spec.script.variants if v.channel == channel]
     chosen = variants[variant_index(campaign_id, client_id, [v.weight for v in variants])]
-    key = f"words:{chosen.script_id}:{chosen.version}"
-    if key not in uow.cache:
-        uow.cache[key] = await uow.session.get(ScriptVersionRow, (chosen.script_id, chosen.version))
-    assert uow.cache[key] is not None, "a live version's scripts exist"
-    return chosen.variant, uow.cache[key]
+    words = await uow.once(
+        f"words:{chosen.script_id}:{chosen.version}",
+        lambda: uow.session.get(ScriptVersionRow, (chosen.script_id, chosen.version)),
+    )
+    assert words is not None, "a live version's scripts exist"
+    return chosen.variant, words
 
 
 async def _request(

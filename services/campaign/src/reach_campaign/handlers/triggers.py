@@ -57,8 +57,8 @@ Handler = Callable[[Any, UnitOfWork], Any]
 
 async def live_campaigns(uow: UnitOfWork, kind: str, key: str) -> list[Live]:
     """Active campaigns whose live version listens to (kind, key), cached for the transaction."""
-    cache_key = f"live:{kind}:{key}"
-    if cache_key not in uow.cache:
+
+    async def load() -> list[Live]:
         rows = await uow.session.execute(
             select(CampaignRow, CampaignVersionRow)
             .join(CampaignTriggerRow, CampaignTriggerRow.campaign_id == CampaignRow.id)
@@ -75,10 +75,9 @@ async def live_campaigns(uow: UnitOfWork, kind: str, key: str) -> list[Live]:
                 CampaignRow.status == "active",
             )
         )
-        uow.cache[cache_key] = [
-            Live(c, v.version, CampaignSpec.model_validate(v.spec)) for c, v in rows.all()
-        ]
-    return uow.cache[cache_key]
+        return [Live(c, v.version, CampaignSpec.model_validate(v.spec)) for c, v in rows.all()]
+
+    return await uow.once(f"live:{kind}:{key}", load)
 
 
 async def fire(uow: UnitOfWork, caps: Caps, pairs: list[tuple[Live, Occurrence]]) -> None:
