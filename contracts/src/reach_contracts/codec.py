@@ -47,7 +47,8 @@ def encode(event: Event) -> bytes:
     return event.model_dump_json().encode()
 
 
-_CLIENT_MARK, _EVENT_MARK = "reach-template-client", "reach-template-event"
+_CLIENT_MARK, _EVENT_MARK = b"reach-template-client", b"reach-template-event"
+_MARKS = re.compile(b"(" + _CLIENT_MARK + b"|" + _EVENT_MARK + b")")
 _PLAIN_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")  # needs no JSON escaping
 
 
@@ -56,21 +57,18 @@ def encode_each(event: Event, ids: Iterable[tuple[str, str]]) -> Iterator[tuple[
     `ids`: for many events that differ only there, such as a back-fill page's entries. The
     JSON is written once and the ids put in; both must be plain (letters, digits, _ and -, as
     client ids and derived event ids are), else that event is built and encoded in full."""
-    template = encode(event.model_copy(update={"client_id": _CLIENT_MARK, "event_id": _EVENT_MARK}))
-    client_at, event_at = template.find(_CLIENT_MARK.encode()), template.find(_EVENT_MARK.encode())
-    single = template.count(_CLIENT_MARK.encode()) == template.count(_EVENT_MARK.encode()) == 1
-    first, second = sorted((client_at, event_at))
-    head = template[:first]
-    middle = template[first + len(_CLIENT_MARK if first == client_at else _EVENT_MARK) : second]
-    tail = template[second + len(_CLIENT_MARK if second == client_at else _EVENT_MARK) :]
-    client_first = client_at < event_at
+    marked = event.model_copy(
+        update={"client_id": _CLIENT_MARK.decode(), "event_id": _EVENT_MARK.decode()}
+    )
+    pieces = _MARKS.split(encode(marked))  # text, mark, text, mark, text
+    usable = sorted(pieces[1::2]) == sorted((_CLIENT_MARK, _EVENT_MARK))
     for client_id, event_id in ids:
-        if not (single and _PLAIN_ID.fullmatch(client_id) and _PLAIN_ID.fullmatch(event_id)):
-            full = event.model_copy(update={"client_id": client_id, "event_id": event_id})
-            yield client_id, encode(type(event).model_validate(full.model_dump()))
-            continue
-        a, b = (client_id, event_id) if client_first else (event_id, client_id)
-        yield client_id, b"".join((head, a.encode(), middle, b.encode(), tail))
+        if usable and _PLAIN_ID.fullmatch(client_id) and _PLAIN_ID.fullmatch(event_id):
+            put = {_CLIENT_MARK: client_id.encode(), _EVENT_MARK: event_id.encode()}
+            yield client_id, b"".join(put.get(piece, piece) for piece in pieces)
+        else:
+            fields = event.model_dump() | {"client_id": client_id, "event_id": event_id}
+            yield client_id, encode(type(event).model_validate(fields))
 
 
 def event_class(event_type: str) -> type[Event]:
