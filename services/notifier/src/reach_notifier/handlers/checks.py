@@ -8,7 +8,7 @@ from reach_runtime.uow import UnitOfWork
 
 from reach_notifier.db.tables import ContactRow
 from reach_notifier.domain.policy import Script, refusal
-from reach_notifier.handlers.known import consents_of, contact_of
+from reach_notifier.handlers.known import Known
 
 
 def addresses(client_id: str, contact: ContactRow | None) -> dict[str, str | None]:
@@ -26,12 +26,9 @@ async def refusals_for(
     uow: UnitOfWork, client_id: str, purpose: str
 ) -> Callable[[Script], str | None]:
     """A check of each channel for this client and purpose, as the database says now."""
-    where = addresses(client_id, await contact_of(uow, client_id))
-    withdrawn = {
-        key: row.source
-        for key, row in (await consents_of(uow, client_id)).items()
-        if not row.granted
-    }
+    known = Known.of(uow)
+    where = addresses(client_id, await known.contact(client_id))
+    withdrawn = await known.withdrawn(client_id)
 
     def refuse(script: Script) -> str | None:
         return refusal(

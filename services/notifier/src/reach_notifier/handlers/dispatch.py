@@ -17,7 +17,6 @@ import contextlib
 import logging
 import random
 import time
-from collections import defaultdict
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -28,7 +27,7 @@ from reach_runtime.telemetry import context_from_headers, tracer
 from reach_runtime.uow import UnitOfWork, UnitOfWorkFactory
 from sqlalchemy import select, update
 
-from reach_notifier.db.tables import ConsentRow, ContactRow, SendRow
+from reach_notifier.db.tables import SendRow
 from reach_notifier.domain.channels import (
     ADDRESS_FIELD,
     STORED_CHANNELS,
@@ -40,6 +39,7 @@ from reach_notifier.domain.policy import Script, refusal
 from reach_notifier.domain.rendering import SmsStyle
 from reach_notifier.domain.resilience import CircuitBreaker, RateLimit, backoff_s
 from reach_notifier.handlers.checks import addresses
+from reach_notifier.handlers.known import Known
 from reach_notifier.handlers.outcomes import mark_failed, mark_sent
 from reach_notifier.handlers.routing import route
 from reach_notifier.handlers.stored import store
@@ -217,28 +217,16 @@ class Dispatcher:
                 select(SendRow).where(SendRow.idempotency_key.in_(claimed_keys))
             )
         )
-        clients = {send.client_id for send in sends}
-        contacts = {
-            c.client_id: c
-            for c in await uow.session.scalars(
-                select(ContactRow).where(ContactRow.client_id.in_(clients))
-            )
-        }
-        withdrawn: dict[str, dict[tuple[str, str], str]] = defaultdict(dict)
-        for consent in await uow.session.scalars(
-            select(ConsentRow).where(
-                ConsentRow.client_id.in_(clients), ConsentRow.granted.is_(False)
-            )
-        ):
-            withdrawn[consent.client_id][consent.channel, consent.purpose] = consent.source
+        known = Known.of(uow)
+        await known.load({send.client_id for send in sends})
         calls: list[_Call] = []
         for send in sends:
-            where = addresses(send.client_id, contacts.get(send.client_id))
+            where = addresses(send.client_id, await known.contact(send.client_id))
             reason = refusal(
                 channel=send.channel,
                 purpose=send.purpose,
                 addresses=where,
-                withdrawn=withdrawn[send.client_id],
+                withdrawn=await known.withdrawn(send.client_id),
             )
             with _in_trace(send.trace, f"send {send.channel}"):
                 if reason:  # consent withdrawn or address gone since intake: next channel

@@ -17,21 +17,16 @@ from reach_runtime.uow import UnitOfWork
 from reach_notifier.db.tables import ConsentRow, ContactRow, SendRow
 from reach_notifier.domain.policy import Script
 from reach_notifier.domain.rendering import SmsStyle
-from reach_notifier.handlers.known import (
-    consents_of,
-    contact_of,
-    new_contact,
-    new_send,
-    send_exists,
-)
+from reach_notifier.handlers.known import Known
 from reach_notifier.handlers.routing import route
 
 
 async def _contact(uow: UnitOfWork, client_id: str, occurred_at) -> ContactRow:
-    row = await contact_of(uow, client_id)
+    known = Known.of(uow)
+    row = await known.contact(client_id)
     if row is None:
         row = ContactRow(client_id=client_id, updated_at=occurred_at)
-        new_contact(uow, row)
+        known.add_contact(row)
     return row
 
 
@@ -55,7 +50,7 @@ async def record_consent(
     uow: UnitOfWork, *, client_id: str, channel: str, purpose: str, granted: bool, source: str, at
 ) -> bool:
     """The latest decision by time wins; returns False when an older one arrived late."""
-    consents = await consents_of(uow, client_id)
+    consents = await Known.of(uow).consents(client_id)
     row = consents.get((channel, purpose))
     if row is None:
         row = consents[(channel, purpose)] = ConsentRow(
@@ -112,7 +107,7 @@ async def on_outreach_requested(
     """Accept each idempotency key once: queue it on the first possible channel in the
     campaign's order, or record why not (suppressed, or failed to render)."""
     p = event.payload
-    if await send_exists(uow, p.idempotency_key):
+    if await Known.of(uow).send_exists(p.idempotency_key):
         return
     now = uow.clock.now()
     send = SendRow(
@@ -134,7 +129,7 @@ async def on_outreach_requested(
         created_at=now,
         next_attempt_at=now,
     )
-    new_send(uow, send)
+    Known.of(uow).add_send(send)
     scripts = [
         Script(str(p.channel), p.subject, p.body, p.script_version),
         *(Script(str(f.channel), f.subject, f.body, f.script_version) for f in p.fallbacks),

@@ -2,13 +2,16 @@
 already accepted — loaded for the whole batch in a few queries (`preload`). A client or key
 loaded once is known for the rest of the unit of work, also when nothing is stored for it, so
 a new client's first events ask the database nothing more. Outside a batch (the gateway's
-callbacks) the same functions ask the database."""
+callbacks) a client or key is loaded when first asked for."""
 
 from __future__ import annotations
+
+from collections.abc import Iterable
 
 from reach_contracts import Event, OutreachRequested
 from reach_runtime.uow import UnitOfWork
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from reach_notifier.db.tables import ConsentRow, ContactRow, SendRow
 
@@ -18,63 +21,75 @@ Consents = dict[tuple[str, str], ConsentRow]  # (channel, purpose) -> the client
 
 async def preload(events: list[Event], uow: UnitOfWork) -> None:
     """Contacts and consents of the batch's clients, and which of its sends exist."""
-    clients = sorted({e.client_id for e in events})
-    contacts: dict[str, ContactRow | None] = uow.cache.setdefault("contacts", {})
-    consents: dict[str, Consents] = uow.cache.setdefault("consents", {})
-    for start in range(0, len(clients), CHUNK):
-        chunk = clients[start : start + CHUNK]
-        contacts.update(dict.fromkeys(chunk))
-        consents.update({c: {} for c in chunk})
-        for row in await uow.session.scalars(
-            select(ContactRow).where(ContactRow.client_id.in_(chunk))
-        ):
-            contacts[row.client_id] = row
-        for row in await uow.session.scalars(
-            select(ConsentRow).where(ConsentRow.client_id.in_(chunk))
-        ):
-            consents[row.client_id][(row.channel, row.purpose)] = row
-    keys = sorted({e.payload.idempotency_key for e in events if isinstance(e, OutreachRequested)})
-    sends: dict[str, bool] = uow.cache.setdefault("sends", {})
-    for start in range(0, len(keys), CHUNK):
-        chunk = keys[start : start + CHUNK]
-        found = set(
-            await uow.session.scalars(
-                select(SendRow.idempotency_key).where(SendRow.idempotency_key.in_(chunk))
+    await Known.of(uow).load(
+        {e.client_id for e in events},
+        {e.payload.idempotency_key for e in events if isinstance(e, OutreachRequested)},
+    )
+
+
+class Known:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+        self._contacts: dict[str, ContactRow | None] = {}
+        self._consents: dict[str, Consents] = {}
+        self._sends: dict[str, bool] = {}  # idempotency key -> accepted already
+
+    @classmethod
+    def of(cls, uow: UnitOfWork) -> Known:
+        known = uow.cache.get("known")
+        if known is None:
+            known = uow.cache["known"] = cls(uow.session)
+        return known
+
+    async def load(self, client_ids: Iterable[str], send_keys: Iterable[str] = ()) -> None:
+        """Contacts and consents of the clients, and which of the sends exist: two queries per
+        500 clients, one per 500 keys."""
+        clients = sorted(set(client_ids) - self._contacts.keys())
+        for start in range(0, len(clients), CHUNK):
+            chunk = clients[start : start + CHUNK]
+            self._contacts.update(dict.fromkeys(chunk))
+            self._consents.update({c: {} for c in chunk})
+            for contact in await self.session.scalars(
+                select(ContactRow).where(ContactRow.client_id.in_(chunk))
+            ):
+                self._contacts[contact.client_id] = contact
+            for consent in await self.session.scalars(
+                select(ConsentRow).where(ConsentRow.client_id.in_(chunk))
+            ):
+                self._consents[consent.client_id][(consent.channel, consent.purpose)] = consent
+        keys = sorted(set(send_keys) - self._sends.keys())
+        for start in range(0, len(keys), CHUNK):
+            chunk = keys[start : start + CHUNK]
+            found = set(
+                await self.session.scalars(
+                    select(SendRow.idempotency_key).where(SendRow.idempotency_key.in_(chunk))
+                )
             )
-        )
-        sends.update({k: k in found for k in chunk})
+            self._sends.update({k: k in found for k in chunk})
 
+    async def contact(self, client_id: str) -> ContactRow | None:
+        await self.load([client_id])
+        return self._contacts[client_id]
 
-async def contact_of(uow: UnitOfWork, client_id: str) -> ContactRow | None:
-    contacts = uow.cache.get("contacts", {})
-    if client_id in contacts:
-        return contacts[client_id]
-    return await uow.session.get(ContactRow, client_id)
+    def add_contact(self, contact: ContactRow) -> None:
+        """A new contact, for a client `contact` found none for."""
+        self.session.add(contact)
+        self._contacts[contact.client_id] = contact
 
+    async def consents(self, client_id: str) -> Consents:
+        """Every consent decision of the client, by (channel, purpose); add to it in place."""
+        await self.load([client_id])
+        return self._consents[client_id]
 
-def new_contact(uow: UnitOfWork, row: ContactRow) -> None:
-    uow.session.add(row)
-    uow.cache.setdefault("contacts", {})[row.client_id] = row
+    async def withdrawn(self, client_id: str) -> dict[tuple[str, str], str]:
+        """The client's withdrawn consents: (channel, purpose) -> where it was withdrawn."""
+        consents = await self.consents(client_id)
+        return {key: consent.source for key, consent in consents.items() if not consent.granted}
 
+    async def send_exists(self, key: str) -> bool:
+        await self.load((), [key])
+        return self._sends[key]
 
-async def consents_of(uow: UnitOfWork, client_id: str) -> Consents:
-    """Every consent decision of the client, by (channel, purpose)."""
-    consents = uow.cache.setdefault("consents", {})
-    if client_id not in consents:
-        rows = await uow.session.scalars(
-            select(ConsentRow).where(ConsentRow.client_id == client_id)
-        )
-        consents[client_id] = {(r.channel, r.purpose): r for r in rows}
-    return consents[client_id]
-
-
-async def send_exists(uow: UnitOfWork, key: str) -> bool:
-    sends = uow.cache.get("sends", {})
-    if key in sends:
-        return sends[key]
-    return await uow.session.get(SendRow, key) is not None
-
-
-def new_send(uow: UnitOfWork, send: SendRow) -> None:
-    uow.session.add(send)
-    uow.cache.setdefault("sends", {})[send.idempotency_key] = True
+    def add_send(self, send: SendRow) -> None:
+        self.session.add(send)
+        self._sends[send.idempotency_key] = True
