@@ -1,5 +1,5 @@
 """The outbox relay through a real broker: a backlog goes out in order, and the pending gauge
-follows it without counting the outbox after every batch."""
+follows it without counting the outbox after every batch (SQLite and PostgreSQL)."""
 
 from __future__ import annotations
 
@@ -20,17 +20,17 @@ TOPIC = "reach.segment-memberships.v1"
 
 
 async def test_a_backlog_goes_out_in_order_and_the_pending_gauge_follows_it(
-    sqlite_url: str, broker: Broker, monkeypatch: pytest.MonkeyPatch
+    database_url: str, broker: Broker, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     settings = ServiceSettings(
         service_name="relay-test",
-        database_url=sqlite_url,
+        database_url=database_url,
         kafka_bootstrap_servers=broker.bootstrap,
         kafka_topic_prefix=broker.prefix,
         relay_batch_size=100,
     )
     await ensure_topics(broker.bootstrap, [broker.prefix + TOPIC], partitions=1)
-    engine = create_engine(sqlite_url)
+    engine = create_engine(database_url)
     async with engine.begin() as conn:
         await conn.run_sync(runtime_metadata.create_all)
     sessions = session_factory(engine)

@@ -5,10 +5,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections import Counter
 
 from aiokafka import AIOKafkaProducer
-from sqlalchemy import delete, func, select
-from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlalchemy import ARRAY, BigInteger, ColumnElement, any_, bindparam, delete, func, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from reach_runtime import metrics
 from reach_runtime.consumer import is_transient
@@ -78,10 +79,11 @@ class OutboxRelay:
                 )
                 for row in rows
             ]
-            await asyncio.gather(*deliveries)
-            await session.execute(delete(outbox).where(outbox.c.id.in_([r.id for r in rows])))
-            for row in rows:
-                metrics.relayed.labels(self._settings.service_name, row.topic).inc()
+            for delivery in deliveries:  # every one is in the producer's batches already
+                await delivery
+            await session.execute(delete(outbox).where(_among(session, [r.id for r in rows])))
+            for topic, sent in Counter(row.topic for row in rows).items():
+                metrics.relayed.labels(self._settings.service_name, topic).inc(sent)
             if len(rows) < self._settings.relay_batch_size:
                 self._pending = 0  # a partial batch took every row there was when it looked
             elif time.monotonic() - self._counted_at >= COUNT_EVERY_S:
@@ -93,3 +95,10 @@ class OutboxRelay:
                 self._pending = max(self._pending - len(rows), 0)
         metrics.outbox_pending.labels(self._settings.service_name).set(self._pending)
         return len(rows)
+
+
+def _among(session: AsyncSession, ids: list[int]) -> ColumnElement[bool]:
+    """`id IN ids`; on PostgreSQL one array parameter rather than one parameter per id."""
+    if session.get_bind().dialect.name == "postgresql":
+        return outbox.c.id == any_(bindparam("ids", ids, type_=ARRAY(BigInteger)))
+    return outbox.c.id.in_(ids)

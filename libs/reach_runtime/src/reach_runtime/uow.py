@@ -2,12 +2,25 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Awaitable, Callable, Iterable
 from types import TracebackType
 from typing import Any, TypeVar
 
 from reach_contracts import Event, encode
-from sqlalchemy import insert, select
+from sqlalchemy import (
+    ARRAY,
+    JSON,
+    DateTime,
+    LargeBinary,
+    String,
+    Text,
+    bindparam,
+    cast,
+    func,
+    insert,
+    select,
+)
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from reach_runtime.clock import Clock
@@ -127,11 +140,41 @@ class UnitOfWork:
         for flush in self._before_commit:
             await flush()
         if self._pending:
-            await self.session.execute(insert(outbox), self._pending)
+            await _write_outbox(self.session, self._pending)
         await self.session.commit()
         emitted, self._pending = bool(self._pending), []
         if emitted and self._on_commit:
             self._on_commit()
+
+
+async def _write_outbox(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
+    """Insert outbox rows in the order given (the relay publishes in id order).
+
+    On PostgreSQL the rows go as five array parameters of one statement: an executemany of a
+    back-fill page's 3,500 events spent more in SQLAlchemy's per-row parameter handling (and
+    a JSON encoding of the same headers per row) than the database spent inserting them.
+    """
+    if session.get_bind().dialect.name != "postgresql":
+        await session.execute(insert(outbox), rows)
+        return
+    headers: dict[int, str] = {}  # rows emitted together share one headers list
+    for row in rows:
+        if id(row["headers"]) not in headers:
+            headers[id(row["headers"])] = json.dumps(row["headers"])
+    columns = {
+        "topic": (String, [r["topic"] for r in rows]),
+        "key": (String, [r["key"] for r in rows]),
+        "value": (LargeBinary, [r["value"] for r in rows]),
+        "headers": (Text, [headers[id(r["headers"])] for r in rows]),
+        "created_at": (DateTime(timezone=True), [r["created_at"] for r in rows]),
+    }
+    arrays = (
+        func.unnest(*(bindparam(n, v, type_=ARRAY(t)) for n, (t, v) in columns.items()))
+        .table_valued(*columns)
+        .render_derived()
+    )  # a function scan gives the elements in array order, so ids follow the rows' order
+    chosen = select(*(cast(arrays.c[n], JSON) if n == "headers" else arrays.c[n] for n in columns))
+    await session.execute(insert(outbox).from_select(list(columns), chosen))
 
 
 class UnitOfWorkFactory:

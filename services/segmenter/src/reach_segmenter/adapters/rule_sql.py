@@ -6,10 +6,12 @@ numbers (PostgreSQL: numeric; SQLite: doubles, exact to 15 significant digits), 
 instants (PostgreSQL casts; SQLite compares the fixed-width UTC text `portrait_json` stores),
 text byte-wise as Python does (COLLATE "C" on PostgreSQL).
 
-On PostgreSQL the fields a rule reads are taken out of the portrait's JSONB once per row, by
-`jsonb_to_record` in a correlated subquery: a portrait's JSONB is stored compressed and every
-`->>` decompresses all of it again, so a three-field rule read field by field (twice each, for
-the presence test and the comparison) cost three times as much over a back-fill's portraits.
+Each condition reads its field once and is made two-valued by `coalesce` (a comparison with a
+missing field is NULL, read as false; `ne` and `not_within` as true), rather than testing
+presence and then comparing: on PostgreSQL every `->>` decompresses the portrait's JSONB again,
+so a second read per condition doubled the cost of a back-fill's scan. (Reading the rule's
+fields once per row with `jsonb_to_record` cost as much as two reads: it builds a record per
+row.) The portraits' JSONB is compressed with lz4 where the server has it; see the migration.
 """
 
 from __future__ import annotations
@@ -27,10 +29,8 @@ from sqlalchemy import (
     DateTime,
     Float,
     Numeric,
-    Text,
     and_,
     cast,
-    column,
     exists,
     func,
     literal,
@@ -50,7 +50,6 @@ from reach_segmenter.domain.rules import (
     Rule,
     SegmentRef,
     field_kind,
-    fields_of,
     parse_duration,
 )
 
@@ -77,16 +76,7 @@ def rule_clause(
 
     `segment_ids` maps the names a rule refers to onto segment ids.
     """
-    compiler = _Compiler(dialect, now, segment_ids)
-    names = sorted(fields_of(rule))
-    if not compiler.pg or not names:
-        return compiler.clause(rule)
-    compiler.record = (
-        func.jsonb_to_record(PortraitRow.fields)
-        .table_valued(*(column(name, Text) for name in names))
-        .render_derived(name="portrait", with_types=True)
-    )
-    return select(compiler.clause(rule)).select_from(compiler.record).scalar_subquery()
+    return _Compiler(dialect, now, segment_ids).clause(rule)
 
 
 class _Compiler:
@@ -94,12 +84,9 @@ class _Compiler:
         self.pg = dialect == "postgresql"
         self.now = now
         self.segment_ids = segment_ids
-        self.record: Any = None  # PostgreSQL: the rule's fields, read once per portrait
 
     def raw(self, field: str) -> ColumnElement[Any]:
         """The field as text (JSON null or missing: NULL), as `->>` gives it."""
-        if self.record is not None:
-            return self.record.c[field]
         return PortraitRow.fields[field].as_string()
 
     def clause(self, rule: Rule) -> ColumnElement[bool]:
@@ -121,25 +108,24 @@ class _Compiler:
     def condition(self, c: Condition) -> ColumnElement[bool]:
         kind = field_kind(c.field)
         raw = self.raw(c.field)
-        present = raw.is_not(None)
         if c.op == "exists":
-            return present if c.value else raw.is_(None)
+            return raw.is_not(None) if c.value else raw.is_(None)
         if c.op == "contains":
-            return and_(present, self.contains(c.field, kind, c.value))
+            return _absent_is(False, self.contains(c.field, kind, c.value))
         if c.op in ("within", "not_within"):
             edge = self.value("time", (self.now - parse_duration(c.value)).isoformat())
             column = self.column("time", raw)
-            return (
-                and_(present, column >= edge) if c.op == "within" else or_(~present, column < edge)
-            )
+            if c.op == "within":
+                return _absent_is(False, column >= edge)
+            return _absent_is(True, column < edge)
         column = self.column(kind, raw)
         if c.op == "ne":
-            return or_(~present, column != self.value(kind, c.value))
+            return _absent_is(True, column != self.value(kind, c.value))
         if c.op == "in":
-            return and_(present, column.in_([self.value(kind, v) for v in c.value]))
+            return _absent_is(False, column.in_([self.value(kind, v) for v in c.value]))
         if c.op == "between":
             lower, upper = (self.value(kind, v) for v in c.value)
-            return and_(present, column.between(lower, upper))
+            return _absent_is(False, column.between(lower, upper))
         expected = self.value(kind, c.value)
         compare = {
             "eq": column.__eq__,
@@ -148,7 +134,7 @@ class _Compiler:
             "lt": column.__lt__,
             "lte": column.__le__,
         }[c.op]
-        return and_(present, compare(expected))
+        return _absent_is(False, compare(expected))
 
     def column(self, kind: str, raw: ColumnElement[Any]) -> ColumnElement[Any]:
         """The field read as its type."""
@@ -189,3 +175,8 @@ class _Compiler:
             else and_(items.c.type == "text", items.c.value == value)
         )
         return exists(select(literal(1)).select_from(items).where(match))
+
+
+def _absent_is(verdict: bool, comparison: ColumnElement[bool]) -> ColumnElement[bool]:
+    """The comparison, or `verdict` where it is NULL: the field is missing or JSON null."""
+    return func.coalesce(comparison, literal(verdict))
