@@ -70,12 +70,15 @@ async def leave_all(
 async def enter_matching(
     session: AsyncSession, segment_id: str, rule: ColumnElement[bool], scope: Scope, at: datetime
 ) -> list[str]:
-    """Insert a membership for every portrait in scope that the rule selects and is not a member."""
-    member = exists().where(
-        memberships.c.segment_id == segment_id, memberships.c.client_id == PortraitRow.client_id
-    )
+    """Insert a membership for every portrait in scope that the rule selects and is not a member.
+
+    The members are left out by ON CONFLICT alone, which probes the key per selected portrait.
+    An anti-join said the same, but PostgreSQL's generic plan for this prepared statement
+    answered it by reading and sorting every member of the segment on every page, so the pages
+    of a back-fill grew slower as it went (46 ms to 150 ms per 10k portraits over 1M).
+    """
     chosen = select(literal(segment_id), PortraitRow.client_id, literal(at, UTCDateTime())).where(
-        scope(PortraitRow.client_id), rule, ~member
+        scope(PortraitRow.client_id), rule
     )
     statement = (
         insert_for(session)(memberships)
