@@ -23,6 +23,7 @@ from reach_segmenter.handlers.backfills import run_page
 from reach_segmenter.handlers.portraits import on_portrait_updated, preloader
 from reach_segmenter.handlers.segments import create_segment
 from reach_segmenter.settings import SegmenterSettings
+from sqlalchemy import text
 
 pytestmark = [pytest.mark.kafka, pytest.mark.postgres]
 NOW = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
@@ -139,7 +140,7 @@ async def test_a_back_fill_page_waits_for_a_batch_in_flight_and_decides_on_its_p
 
         async def page() -> bool:
             async with uows() as uow:
-                return await run_page(uow=uow, catalogs=CatalogCache(), page_size=100)
+                return await run_page(uow=uow, catalogs=CatalogCache(), page_size=100, lanes=2)
 
         backfill = asyncio.ensure_future(page())
         await asyncio.sleep(0.5)
@@ -149,5 +150,76 @@ async def test_a_back_fill_page_waits_for_a_batch_in_flight_and_decides_on_its_p
         assert await asyncio.wait_for(backfill, timeout=10)
         async with uows() as uow:
             assert await memberships.count(uow.session, segment.id) == 0
+    finally:
+        await engine.dispose()
+
+
+async def test_back_fill_lanes_run_side_by_side_and_each_waits_for_a_batch_in_flight(
+    postgres_url: str,
+) -> None:
+    definition = bootstrap(SegmenterSettings(database_url=postgres_url))
+    await asyncio.to_thread(
+        migrations.upgrade, definition.migrations, definition.metadata, postgres_url
+    )
+    engine = create_engine(postgres_url)
+    uows = UnitOfWorkFactory(session_factory(engine), clock=ManualClock(NOW))
+    catalogs = CatalogCache()
+    preload = preloader(catalogs)
+
+    async def consume(event: PortraitUpdated, uow: UnitOfWork) -> None:
+        await preload([event], uow)
+        await on_portrait_updated(event, uow, catalogs=catalogs)
+
+    async def page() -> bool:
+        async with uows() as uow:
+            return await run_page(uow=uow, catalogs=CatalogCache(), page_size=100, lanes=2)
+
+    try:
+        async with uows() as uow:
+            for n in range(40):
+                await consume(portrait(n, 1, trades=n % 2), uow)
+            await uow.commit()
+        async with uows() as uow:
+            rule = {"field": "trade_count", "op": "gte", "value": 1}
+            segment, job = await create_segment(uow=uow, name="traders", description="", rule=rule)
+
+        in_flight = uows()  # a page of the other lane, holding what a page holds
+        await CatalogCache().current(in_flight, lock="page")
+        assert await asyncio.wait_for(page(), timeout=10), "lanes must not wait for each other"
+        batch = uows()
+        waiting = asyncio.ensure_future(consume(portrait(1, 2, trades=0), batch))
+        await asyncio.sleep(0.5)
+        assert not waiting.done(), "a batch read portraits while a page was evaluating them"
+        await in_flight.__aexit__(None, None, None)
+        await asyncio.wait_for(waiting, timeout=10)
+        second = asyncio.ensure_future(page())
+        await asyncio.sleep(0.5)
+        assert not second.done(), "a page decided while the batch was in flight"
+        await batch.commit()
+        await batch.__aexit__(None, None, None)
+        assert await asyncio.wait_for(second, timeout=10)
+
+        async with uows() as uow:
+            lanes = (
+                await uow.session.execute(
+                    text(
+                        "SELECT lane, upper_client_id, status FROM backfill_lanes "
+                        "WHERE backfill_id = :id ORDER BY lane"
+                    ),
+                    {"id": job.id},
+                )
+            ).all()
+            assert lanes == [(0, "C0019", "done"), (1, None, "done")]
+            done = (
+                await uow.session.execute(
+                    text("SELECT status, done, entered FROM backfills WHERE id = :id"),
+                    {"id": job.id},
+                )
+            ).one()
+            # every odd client entered; C0001 (lane 0, worked first) then left with the batch
+            assert tuple(done) == ("done", 40, 20)
+            members = await memberships.page(uow.session, segment.id, after=None, limit=100)
+            expected = [f"C{n:04d}" for n in range(3, 40, 2)]
+            assert [m.client_id for m in members] == expected
     finally:
         await engine.dispose()

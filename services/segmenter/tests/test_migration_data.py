@@ -93,3 +93,46 @@ async def test_portraits_are_compressed_with_lz4_on_postgresql(postgres_url: str
             assert found == ["C1"]
     finally:
         await engine.dispose()
+
+
+async def test_a_back_fill_running_at_the_upgrade_goes_on_as_one_lane_from_where_it_was(
+    database_url: str,
+) -> None:
+    definition = bootstrap(SegmenterSettings(database_url=database_url))
+    args = (definition.migrations, definition.metadata, database_url)
+    await asyncio.to_thread(migrations.upgrade, *args, "segmenter@9d41c7e2a5f0")
+    await asyncio.to_thread(migrations.upgrade, *args, "runtime@head")
+    engine = create_engine(database_url)
+    at = datetime(2026, 11, 1, tzinfo=UTC)
+    try:
+        async with engine.begin() as connection:
+            await connection.execute(
+                text(
+                    "INSERT INTO segments (id, name, description, rule, time_relative, created_at)"
+                    " VALUES ('S1', 'traders', '', '{}', false, :at)"
+                ),
+                {"at": at},
+            )
+            for job, status in (("J1", "superseded"), ("J2", "running")):
+                await connection.execute(
+                    text(
+                        "INSERT INTO backfills (id, segment_id, number, segment_version, reason,"
+                        " status, total, done, entered, exited, after_client_id, started_at,"
+                        " updated_at) VALUES (:id, 'S1', :n, 1, 'create', :status, 10, 4, 2, 0,"
+                        " 'C0004', :at, :at)"
+                    ),
+                    {"id": job, "n": int(job[1]), "status": status, "at": at},
+                )
+        await asyncio.to_thread(migrations.upgrade, *args)
+        async with engine.connect() as connection:
+            lanes = (
+                await connection.execute(
+                    text(
+                        "SELECT backfill_id, lane, after_client_id, upper_client_id, status"
+                        " FROM backfill_lanes"
+                    )
+                )
+            ).all()
+        assert lanes == [("J2", 0, "C0004", None, "running")]
+    finally:
+        await engine.dispose()

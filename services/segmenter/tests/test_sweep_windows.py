@@ -74,7 +74,7 @@ async def test_after_each_sweep_the_members_are_exactly_the_clients_the_rule_sel
             segment, _ = await create_segment(uow=uow, name="lapsed", description="", rule=RULE)
         while True:
             async with uows() as uow:
-                if not await run_page(uow=uow, catalogs=catalogs, page_size=40):
+                if not await run_page(uow=uow, catalogs=catalogs, page_size=40, lanes=1):
                     break
 
         moved = 0

@@ -112,7 +112,16 @@ async def drop_database(url: str) -> None:
     admin_url = target.set(drivername="postgresql", database="postgres")
     admin = await asyncpg.connect(admin_url.render_as_string(hide_password=False))
     try:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{target.database}" WITH (FORCE)')
+        for attempt in range(20):
+            try:
+                await admin.execute(f'DROP DATABASE IF EXISTS "{target.database}" WITH (FORCE)')
+                return
+            except asyncpg.InsufficientPrivilegeError:
+                # An autovacuum worker (the superuser's) is in the database: FORCE may not end
+                # it, and it ends on its own in moments.
+                if attempt == 19:
+                    raise
+                await asyncio.sleep(0.25)
     finally:
         await admin.close()
 

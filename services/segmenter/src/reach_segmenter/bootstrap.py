@@ -43,12 +43,21 @@ def bootstrap(settings: SegmenterSettings | None = None) -> ServiceDefinition:
             )
 
     async def backfiller(runtime: Runtime) -> None:
-        """Works queued back-fill jobs page by page; idle, it polls every `backfill_poll_s`."""
+        """Works queued back-fill jobs page by page, a lane per worker; idle, each polls every
+        `backfill_poll_s`."""
+        sqlite = settings.database_url.startswith("sqlite")
+        workers = 1 if sqlite else settings.backfill_lanes
+        await asyncio.gather(*(_backfill_worker(runtime) for _ in range(workers)))
+
+    async def _backfill_worker(runtime: Runtime) -> None:
         while True:
             try:
                 async with runtime.uows() as uow:
                     worked = await run_page(
-                        uow=uow, catalogs=catalogs, page_size=settings.backfill_page_size
+                        uow=uow,
+                        catalogs=catalogs,
+                        page_size=settings.backfill_page_size,
+                        lanes=settings.backfill_lanes,
                     )
             except Exception:
                 log.exception("back-fill page failed; retrying")

@@ -13,3 +13,6 @@ class SegmenterSettings(ServiceSettings):
     backfill_poll_s: float = Field(default=0.5, ge=0.01, le=60)
     # Portraits per back-fill or sweep transaction.
     backfill_page_size: int = Field(default=10_000, ge=1, le=1_000_000)
+    # Client-id ranges a back-fill is split into and worked side by side (PostgreSQL; SQLite
+    # writes one transaction at a time and works one).
+    backfill_lanes: int = Field(default=2, ge=1, le=16)

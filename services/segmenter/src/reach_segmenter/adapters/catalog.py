@@ -3,23 +3,33 @@
 Every create, edit and archive raises the version in `segment_catalog` in its transaction;
 a consumer batch reads that one number and rebuilds its index only when it changed.
 
-The catalog row is also the lock that keeps the two evaluators from racing on PostgreSQL:
-a consumer batch holds it shared from before it reads portraits and memberships until it
-commits; a back-fill or sweep page holds it exclusively. So a page never decides on a portrait
-that a batch in flight is changing, nor a batch on memberships a page in flight is changing,
-and a segment change waits for the batches evaluating with the catalog it replaces. (SQLite
-runs one writer at a time anyway.)
+The catalog is read under the locks that keep the two evaluators from racing on PostgreSQL,
+taken before anything else is read and held until commit:
+- a consumer batch holds the catalog row shared and `portraits` in ROW EXCLUSIVE mode (it will
+  write portraits);
+- a back-fill page holds the catalog row shared and `portraits` in SHARE mode, which waits for
+  the batches in flight and keeps new ones out, but not the back-fill's other lanes (pages of
+  disjoint client-id ranges);
+- a sweep page holds the catalog row exclusively: it waits for both.
+So a page never decides on a portrait that a batch in flight is changing, nor a batch on
+memberships a page in flight is changing, and a segment change (which updates the catalog row)
+waits for every pass evaluating with the catalog it replaces. (SQLite runs one writer at a time
+anyway.)
 """
 
 from __future__ import annotations
 
+from typing import Literal
+
 from reach_runtime.uow import UnitOfWork
-from sqlalchemy import select, update
+from sqlalchemy import select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from reach_segmenter.db.tables import CatalogRow, SegmentRow
 from reach_segmenter.domain.catalog import Catalog, SegmentDef
 from reach_segmenter.domain.segment import parse_rule
+
+Lock = Literal["batch", "page", "sweep"]  # who reads the catalog: see the module docstring
 
 
 def segment_def(row: SegmentRow) -> SegmentDef:
@@ -54,13 +64,16 @@ class CatalogCache:
         self._catalog: Catalog | None = None
         self.rebuilds = 0
 
-    async def current(self, uow: UnitOfWork, *, exclusive: bool = False) -> Catalog:
-        """The catalog, locked for this transaction (shared, or `exclusive` for set passes)."""
+    async def current(self, uow: UnitOfWork, *, lock: Lock = "batch") -> Catalog:
+        """The catalog, locked for this transaction as `lock` says (see the module docstring)."""
         catalog = uow.cache.get("catalog")
         if catalog is not None:
             return catalog
         query = select(CatalogRow.version).where(CatalogRow.id == 1)
-        version = await uow.session.scalar(query.with_for_update(read=not exclusive))
+        version = await uow.session.scalar(query.with_for_update(read=lock != "sweep"))
+        if lock != "sweep" and uow.session.bind.dialect.name == "postgresql":
+            mode = "ROW EXCLUSIVE" if lock == "batch" else "SHARE"
+            await uow.session.execute(text(f"LOCK TABLE portraits IN {mode} MODE"))
         if self._catalog is None or self._catalog.version != version:
             self._catalog = await load_catalog(uow.session)
             self.rebuilds += 1

@@ -138,10 +138,24 @@ class BackfillRow(Base):
     done: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     entered: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     exited: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
-    after_client_id: Mapped[str] = mapped_column(String(64), nullable=False, default="")
     started_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+
+class BackfillLaneRow(Base):
+    """One client-id range of a back-fill, (`after_client_id`, `upper_client_id`], worked a
+    page at a time from its low end; a job's lanes are worked side by side."""
+
+    __tablename__ = "backfill_lanes"
+
+    backfill_id: Mapped[str] = mapped_column(
+        String(36), ForeignKey("backfills.id", ondelete="CASCADE"), primary_key=True
+    )
+    lane: Mapped[int] = mapped_column(Integer, primary_key=True)
+    after_client_id: Mapped[str] = mapped_column(String(64), nullable=False)  # the last one done
+    upper_client_id: Mapped[str | None] = mapped_column(String(64), nullable=True)  # None: open
+    status: Mapped[str] = mapped_column(String(16), nullable=False)  # running | done
 
 
 metadata = Base.metadata

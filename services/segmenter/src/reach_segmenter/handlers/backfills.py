@@ -12,14 +12,15 @@ import logging
 from collections.abc import AsyncIterator, Callable
 from datetime import datetime
 
+from reach_runtime.db import insert_for
 from reach_runtime.uow import UnitOfWork
-from sqlalchemy import ColumnElement, select, update
+from sqlalchemy import ColumnElement, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from reach_segmenter.adapters.catalog import CatalogCache, segment_def
 from reach_segmenter.adapters.memberships import Scope, among
 from reach_segmenter.adapters.rule_sql import rule_clause
-from reach_segmenter.db.tables import BackfillRow, PortraitRow, SegmentRow
+from reach_segmenter.db.tables import BackfillLaneRow, BackfillRow, PortraitRow, SegmentRow
 from reach_segmenter.domain.catalog import SegmentDef
 from reach_segmenter.domain.rules import AllOf, AnyOf, Condition, time_windows
 from reach_segmenter.handlers.membership import reconcile
@@ -45,49 +46,133 @@ def _page(after: str, upper: str | None) -> Scope:
     return scope
 
 
-async def run_page(*, uow: UnitOfWork, catalogs: CatalogCache, page_size: int) -> bool:
-    """Work one page of the oldest running back-fill; False when there is none."""
-    query = (
+async def run_page(*, uow: UnitOfWork, catalogs: CatalogCache, page_size: int, lanes: int) -> bool:
+    """Work one page of a free lane of the oldest running back-fill; False when there is none.
+
+    The first page splits the job into `lanes` client-id ranges of about equal size (one on
+    SQLite, which writes one transaction at a time). Workers take different lanes, and their
+    pages run side by side: the `portraits` lock they hold is shared among pages (see
+    adapters.catalog). The job's counters move by increments, and the worker that finishes the
+    last lane marks the job done.
+    """
+    job = await uow.session.scalar(
         select(BackfillRow)
         .where(BackfillRow.status == "running")
         .order_by(BackfillRow.started_at, BackfillRow.id)
         .limit(1)
     )
-    if uow.session.bind.dialect.name == "postgresql":
-        query = query.with_for_update(skip_locked=True)  # two workers take different jobs
-    job = await uow.session.scalar(query)
     if job is None:
         return False
-    catalog = await catalogs.current(uow, exclusive=True)  # before reading any membership
+    lane = await _free_lane(uow, job, lanes)
+    if lane is None:
+        return False  # every lane is being worked by another worker
+    catalog = await catalogs.current(uow, lock="page")  # before reading any membership
     row = await uow.session.get(SegmentRow, job.segment_id)
     assert row is not None
     archived = job.reason == "archive"
     segment = catalog.by_id.get(job.segment_id) if not archived else segment_def(row)
     if segment is None or (not archived and segment.version != job.segment_version):
-        job.status = "superseded"  # a newer version's job does the work
-    else:
-        upper = await _upper_bound(uow, job.after_client_id, page_size)
-        entered, exited = await reconcile(
-            uow,
-            catalog,
-            segment,
-            _page(job.after_client_id, upper),
-            cause=f"backfill:{job.id}",
-            archived=archived,
+        # A newer version's job does the work; the change that made it marked this one.
+        await uow.session.execute(
+            update(BackfillRow)
+            .where(BackfillRow.id == job.id, BackfillRow.status == "running")
+            .values(status="superseded", updated_at=uow.clock.now(), finished_at=uow.clock.now())
         )
-        job.entered += entered
-        job.exited += exited
-        if upper is None:
-            job.status, job.done = "done", job.total
-        else:
-            job.after_client_id, job.done = upper, min(job.done + page_size, job.total)
+        await uow.commit()
+        return True
+    upper = await _upper_bound(uow, lane.after_client_id, page_size)
+    if lane.upper_client_id is not None and (upper is None or upper >= lane.upper_client_id):
+        upper = lane.upper_client_id
+    entered, exited = await reconcile(
+        uow,
+        catalog,
+        segment,
+        _page(lane.after_client_id, upper),
+        cause=f"backfill:{job.id}",
+        archived=archived,
+    )
     now = uow.clock.now()
-    job.updated_at = now
-    if job.status != "running":
-        job.finished_at = now
+    lane.after_client_id = upper or lane.after_client_id
+    lane.status = "running" if upper is not None and upper != lane.upper_client_id else "done"
+    await uow.session.flush()
+    await uow.session.execute(
+        update(BackfillRow)
+        .where(BackfillRow.id == job.id)
+        .values(
+            entered=BackfillRow.entered + entered,
+            exited=BackfillRow.exited + exited,
+            done=func.least(BackfillRow.done + page_size, BackfillRow.total)
+            if uow.session.bind.dialect.name == "postgresql"
+            else func.min(BackfillRow.done + page_size, BackfillRow.total),
+            updated_at=now,
+        )
+    )  # the row stays locked to commit: another lane's update waits for it, then sees it
+    if lane.status == "done" and not await _running_lanes(uow, job.id):
+        await uow.session.execute(
+            update(BackfillRow)
+            .where(BackfillRow.id == job.id, BackfillRow.status == "running")
+            .values(status="done", done=BackfillRow.total, finished_at=now)
+        )
+    await uow.session.refresh(job)
     _log_progress(job, row.name, now)
     await uow.commit()
     return True
+
+
+async def _free_lane(uow: UnitOfWork, job: BackfillRow, lanes: int) -> BackfillLaneRow | None:
+    """A running lane of `job` no other worker holds, locked; the lanes are made first if the
+    job has none yet (by one worker: another one's insert waits for it, then adds nothing)."""
+    pg = uow.session.bind.dialect.name == "postgresql"
+    query = (
+        select(BackfillLaneRow)
+        .where(BackfillLaneRow.backfill_id == job.id, BackfillLaneRow.status == "running")
+        .order_by(BackfillLaneRow.lane)
+        .limit(1)
+    )
+    if pg:
+        query = query.with_for_update(skip_locked=True)
+    lane = await uow.session.scalar(query)
+    made = await uow.session.scalar(
+        select(func.count())
+        .select_from(BackfillLaneRow)
+        .where(BackfillLaneRow.backfill_id == job.id)
+    )
+    if lane is not None or made:
+        return lane
+    inner = [await _nth_client(uow, job.total * k // lanes) for k in range(1, lanes if pg else 1)]
+    bounds = list(dict.fromkeys(["", *(b for b in inner if b is not None)]))
+    rows = [
+        {
+            "backfill_id": job.id,
+            "lane": n,
+            "after_client_id": lower,
+            "upper_client_id": bounds[n + 1] if n + 1 < len(bounds) else None,
+            "status": "running",
+        }
+        for n, lower in enumerate(bounds)
+    ]
+    await uow.session.execute(
+        insert_for(uow.session)(BackfillLaneRow).on_conflict_do_nothing(), rows
+    )
+    return await uow.session.scalar(query)
+
+
+async def _nth_client(uow: UnitOfWork, n: int) -> str | None:
+    """The n-th client id (from 1) in client-id order, or None past the last."""
+    if n < 1:
+        return None
+    return await _upper_bound(uow, "", n)
+
+
+async def _running_lanes(uow: UnitOfWork, job_id: str) -> int:
+    return (
+        await uow.session.scalar(
+            select(func.count())
+            .select_from(BackfillLaneRow)
+            .where(BackfillLaneRow.backfill_id == job_id, BackfillLaneRow.status == "running")
+        )
+        or 0
+    )
 
 
 def _log_progress(job: BackfillRow, name: str, now: datetime) -> None:
@@ -132,7 +217,7 @@ async def sweep(
     """
     totals = [0, 0]
     async with uows() as uow:
-        catalog = await catalogs.current(uow)
+        catalog = await catalogs.current(uow, lock="page")
     for segment in (s for s in catalog.ordered if s.time_relative):
         async with uows() as uow:
             row = await uow.session.get(SegmentRow, segment.id)
@@ -152,7 +237,7 @@ async def sweep(
         parts = _full(uows, page_size) if crossed is None else _chunks(crossed, page_size)
         async for part in parts:
             async with uows() as uow:
-                current = await catalogs.current(uow, exclusive=True)
+                current = await catalogs.current(uow, lock="sweep")
                 if segment.id not in current.by_id:
                     break  # archived or edited meanwhile: its own job took over
                 entered, exited = await reconcile(

@@ -73,7 +73,6 @@ async def _start_backfill(uow: UnitOfWork, segment: SegmentRow, reason: str) -> 
         done=0,
         entered=0,
         exited=0,
-        after_client_id="",
         started_at=now,
         updated_at=now,
     )
@@ -87,8 +86,8 @@ async def _save(
     """Queue the back-fill, raise the catalog version, check the plan as it now stands (other
     changes committed meanwhile included), and commit; nothing is saved if the check raises."""
     await uow.session.flush()
-    job = await _start_backfill(uow, segment, reason)
-    await bump(uow.session)  # after the job rows: every writer locks them first
+    await bump(uow.session)  # first: waits for the passes in flight, keeps new ones out
+    job = await _start_backfill(uow, segment, reason)  # then the job rows they update
     check([segment_def(r) for r in await live_segments(uow.session)])
     await uow.commit()
     return job
