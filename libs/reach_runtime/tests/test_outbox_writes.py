@@ -40,3 +40,32 @@ async def test_outbox_rows_keep_the_emitted_order_keys_bytes_and_headers(
     assert rows[1].headers == [list(h) for h in trace] == rows[2500].headers
     assert (rows[2501].topic, rows[2501].headers) == ("t.untraced", [])
     assert {r.created_at for r in rows} == {AT}
+
+
+async def test_events_written_before_the_commit_keep_their_order_and_wake_the_relay_once(
+    database_url: str,
+) -> None:
+    engine = create_engine(database_url)
+    async with engine.begin() as connection:
+        await connection.run_sync(runtime_metadata.create_all)
+    sessions = session_factory(engine)
+    wakes: list[str] = []
+    try:
+        async with UnitOfWork(
+            sessions(), clock=ManualClock(AT), on_commit=lambda: wakes.append("wake")
+        ) as uow:
+            uow.emit_raw("t", key="C1", value=b"1")
+            await uow.write_emitted()
+            uow.emit_raw("t", key="C1", value=b"2")
+            await uow.commit()
+        async with UnitOfWork(
+            sessions(), clock=ManualClock(AT), on_commit=lambda: wakes.append("idle")
+        ) as uow:
+            await uow.write_emitted()  # nothing emitted: nothing written, nobody woken
+            await uow.commit()
+        async with sessions() as session:
+            values = list(await session.scalars(select(outbox.c.value).order_by(outbox.c.id)))
+    finally:
+        await engine.dispose()
+    assert values == [b"1", b"2"]
+    assert wakes == ["wake"]

@@ -39,6 +39,7 @@ class UnitOfWork:
         self.session = session
         self.clock = clock
         self._pending: list[dict[str, Any]] = []
+        self._emitted = False  # outbox rows written in this transaction
         self._on_commit = on_commit
         self.cache: dict[str, Any] = {}  # repositories keep what they loaded for this transaction
         self._before_commit: list[Callable[[], Awaitable[None]]] = []
@@ -139,12 +140,19 @@ class UnitOfWork:
     async def commit(self) -> None:
         for flush in self._before_commit:
             await flush()
-        if self._pending:
-            await _write_outbox(self.session, self._pending)
+        await self.write_emitted()
         await self.session.commit()
-        emitted, self._pending = bool(self._pending), []
+        emitted, self._emitted = self._emitted, False
         if emitted and self._on_commit:
             self._on_commit()
+
+    async def write_emitted(self) -> None:
+        """Write the events emitted so far to the outbox now rather than at commit: a writer
+        that takes a hot lock last (a back-fill lane's job row) then holds it only to commit."""
+        if self._pending:
+            await _write_outbox(self.session, self._pending)
+            self._pending = []
+            self._emitted = True
 
 
 async def _write_outbox(session: AsyncSession, rows: list[dict[str, Any]]) -> None:

@@ -91,6 +91,7 @@ async def run_page(*, uow: UnitOfWork, catalogs: CatalogCache, page_size: int, l
         cause=f"backfill:{job.id}",
         archived=archived,
     )
+    await uow.write_emitted()  # before the job row is locked by the update below
     now = uow.clock.now()
     lane.after_client_id = upper or lane.after_client_id
     lane.status = "running" if upper is not None and upper != lane.upper_client_id else "done"
