@@ -62,10 +62,12 @@ def encode_each(event: Event, ids: Iterable[tuple[str, str]]) -> Iterator[tuple[
     )
     pieces = _MARKS.split(encode(marked))  # text, mark, text, mark, text
     usable = sorted(pieces[1::2]) == sorted((_CLIENT_MARK, _EVENT_MARK))
+    head, first, middle, _, tail = pieces if usable else (b"",) * 5
+    client_first = first == _CLIENT_MARK
     for client_id, event_id in ids:
         if usable and _PLAIN_ID.fullmatch(client_id) and _PLAIN_ID.fullmatch(event_id):
-            put = {_CLIENT_MARK: client_id.encode(), _EVENT_MARK: event_id.encode()}
-            yield client_id, b"".join(put.get(piece, piece) for piece in pieces)
+            a, b = (client_id, event_id) if client_first else (event_id, client_id)
+            yield client_id, head + a.encode() + middle + b.encode() + tail
         else:
             fields = event.model_dump() | {"client_id": client_id, "event_id": event_id}
             yield client_id, encode(type(event).model_validate(fields))

@@ -30,6 +30,10 @@ def derived_ids(*parts: str | None) -> Callable[[str], str]:
     def of(value: str) -> str:
         digest = prefix.copy()
         digest.update((json.dumps(value) + after).encode())
-        return str(uuid.UUID(bytes=digest.digest()[:16], version=5))
+        raw = bytearray(digest.digest()[:16])
+        raw[6] = (raw[6] & 0x0F) | 0x50  # version 5
+        raw[8] = (raw[8] & 0x3F) | 0x80  # RFC 4122 variant
+        h = raw.hex()
+        return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
     return of

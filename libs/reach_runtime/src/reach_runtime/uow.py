@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime
 from types import TracebackType
 from typing import Any, TypeVar
 
@@ -38,7 +40,7 @@ class UnitOfWork:
     ) -> None:
         self.session = session
         self.clock = clock
-        self._pending: list[dict[str, Any]] = []
+        self._pending: list[_Emitted] = []
         self._emitted = False  # outbox rows written in this transaction
         self._on_commit = on_commit
         self.cache: dict[str, Any] = {}  # repositories keep what they loaded for this transaction
@@ -94,25 +96,19 @@ class UnitOfWork:
     ) -> None:
         """`emit_all` for events already encoded, as (client id, bytes) (`encode_each`)."""
         trace = current_trace_headers() if trace_headers is None else trace_headers
-        headers = [list(h) for h in trace]
-        now = self.clock.now()
-        self._pending += [
-            {"topic": topic, "key": key, "value": value, "headers": headers, "created_at": now}
-            for key, value in messages
-        ]
+        keys: list[str | None] = []
+        values: list[bytes] = []
+        for key, value in messages:
+            keys.append(key)
+            values.append(value)
+        if keys:
+            self._pending.append(_Emitted(topic, trace, self.clock.now(), keys, values))
 
     def emit_raw(
         self, topic: str, *, key: str | None, value: bytes, headers: list[tuple[str, str]] = ()
     ) -> None:
-        self._pending.append(
-            {
-                "topic": topic,
-                "key": key,
-                "value": value,
-                "headers": [list(h) for h in (*headers, *current_trace_headers())],
-                "created_at": self.clock.now(),
-            }
-        )
+        trace = [*headers, *current_trace_headers()]
+        self._pending.append(_Emitted(topic, trace, self.clock.now(), [key], [value]))
 
     async def claim(self, consumer_group: str, event_ids: list[str]) -> set[str]:
         """Record event ids as processed; returns the ones not seen before (first wins)."""
@@ -155,27 +151,52 @@ class UnitOfWork:
             self._emitted = True
 
 
-async def _write_outbox(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
-    """Insert outbox rows in the order given (the relay publishes in id order).
+@dataclass(frozen=True)
+class _Emitted:
+    """Events emitted in one call: one topic, trace and time; keys and values side by side."""
+
+    topic: str
+    headers: list[tuple[str, str]]
+    created_at: datetime
+    keys: list[str | None]
+    values: list[bytes]
+
+
+async def _write_outbox(session: AsyncSession, emitted: list[_Emitted]) -> None:
+    """Insert outbox rows in the order emitted (the relay publishes in id order).
 
     On PostgreSQL the rows go as five array parameters of one statement: an executemany of a
     back-fill page's 3,500 events spent more in SQLAlchemy's per-row parameter handling (and
     a JSON encoding of the same headers per row) than the database spent inserting them.
     """
     if session.get_bind().dialect.name != "postgresql":
+        rows = [
+            {
+                "topic": e.topic,
+                "key": key,
+                "value": value,
+                "headers": [list(h) for h in e.headers],
+                "created_at": e.created_at,
+            }
+            for e in emitted
+            for key, value in zip(e.keys, e.values, strict=True)
+        ]
         await session.execute(insert(outbox), rows)
         return
-    headers: dict[int, str] = {}  # rows emitted together share one headers list
-    for row in rows:
-        if id(row["headers"]) not in headers:
-            headers[id(row["headers"])] = json.dumps(row["headers"])
-    columns = {
-        "topic": (String, [r["topic"] for r in rows]),
-        "key": (String, [r["key"] for r in rows]),
-        "value": (LargeBinary, [r["value"] for r in rows]),
-        "headers": (Text, [headers[id(r["headers"])] for r in rows]),
-        "created_at": (DateTime(timezone=True), [r["created_at"] for r in rows]),
+    columns: dict[str, tuple[Any, list[Any]]] = {
+        "topic": (String, []),
+        "key": (String, []),
+        "value": (LargeBinary, []),
+        "headers": (Text, []),
+        "created_at": (DateTime(timezone=True), []),
     }
+    for e in emitted:
+        count = len(e.keys)
+        columns["topic"][1].extend([e.topic] * count)
+        columns["key"][1].extend(e.keys)
+        columns["value"][1].extend(e.values)
+        columns["headers"][1].extend([json.dumps([list(h) for h in e.headers])] * count)
+        columns["created_at"][1].extend([e.created_at] * count)
     arrays = (
         func.unnest(*(bindparam(n, v, type_=ARRAY(t)) for n, (t, v) in columns.items()))
         .table_valued(*columns)
