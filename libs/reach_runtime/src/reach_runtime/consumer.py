@@ -121,6 +121,11 @@ class BatchConsumer:
         )
         await consumer.start()
         self.ready.set()
+        # A batch's offsets are committed while the next batch is handled: the commit is a
+        # round trip to the group coordinator that a change waiting in Kafka need not wait for.
+        # The one before is awaited first, so commits stay in order and a failed one surfaces
+        # (the inbox makes any redelivery harmless).
+        committing: asyncio.Future[None] | None = None
         try:
             while not self._stopping:
                 batches = await consumer.getmany(
@@ -128,10 +133,18 @@ class BatchConsumer:
                 )
                 if batches:
                     await self.handle_batch(batches)
-                    await consumer.commit({tp: rs[-1].offset + 1 for tp, rs in batches.items()})
+                    if committing is not None:
+                        await committing
+                    offsets = {tp: rs[-1].offset + 1 for tp, rs in batches.items()}
+                    committing = asyncio.ensure_future(consumer.commit(offsets))
                 await self._record_lag(consumer)
+            if committing is not None:
+                await committing
         finally:
             self.ready.clear()
+            if committing is not None and not committing.done():
+                with contextlib.suppress(Exception):
+                    await committing
             await consumer.stop()
 
     async def handle_batch(self, batches: Mapping[TopicPartition, list[ConsumerRecord]]) -> None:

@@ -16,7 +16,9 @@ def new_producer(settings: ServiceSettings, *, client_id: str | None = None) -> 
         client_id=client_id or f"reach-{settings.service_name}",
         acks="all",
         enable_idempotence=True,
-        linger_ms=5,
+        # The relay appends a whole batch of sends before it yields, so they are batched
+        # without lingering; a linger would only hold every batch back that long.
+        linger_ms=0,
         request_timeout_ms=30_000,
         retry_backoff_ms=200,
     )
