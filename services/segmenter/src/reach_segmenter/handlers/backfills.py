@@ -133,13 +133,15 @@ async def _free_lane(uow: UnitOfWork, job: BackfillRow, lanes: int) -> BackfillL
     if pg:
         query = query.with_for_update(skip_locked=True)
     lane = await uow.session.scalar(query)
+    if lane is not None:
+        return lane
     made = await uow.session.scalar(
         select(func.count())
         .select_from(BackfillLaneRow)
         .where(BackfillLaneRow.backfill_id == job.id)
     )
-    if lane is not None or made:
-        return lane
+    if made:
+        return None  # every lane is done or held
     inner = [await _nth_client(uow, job.total * k // lanes) for k in range(1, lanes if pg else 1)]
     bounds = list(dict.fromkeys(["", *(b for b in inner if b is not None)]))
     rows = [
