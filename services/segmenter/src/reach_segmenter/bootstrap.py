@@ -45,11 +45,11 @@ def bootstrap(settings: SegmenterSettings | None = None) -> ServiceDefinition:
     async def backfiller(runtime: Runtime) -> None:
         """Works queued back-fill jobs page by page, a lane per worker; idle, each polls every
         `backfill_poll_s`."""
-        sqlite = settings.database_url.startswith("sqlite")
-        workers = 1 if sqlite else settings.backfill_lanes
-        await asyncio.gather(*(_backfill_worker(runtime) for _ in range(workers)))
+        # SQLite writes one transaction at a time: one lane, one worker.
+        lanes = 1 if settings.database_url.startswith("sqlite") else settings.backfill_lanes
+        await asyncio.gather(*(_backfill_worker(runtime, lanes) for _ in range(lanes)))
 
-    async def _backfill_worker(runtime: Runtime) -> None:
+    async def _backfill_worker(runtime: Runtime, lanes: int) -> None:
         while True:
             try:
                 async with runtime.uows() as uow:
@@ -57,7 +57,7 @@ def bootstrap(settings: SegmenterSettings | None = None) -> ServiceDefinition:
                         uow=uow,
                         catalogs=catalogs,
                         page_size=settings.backfill_page_size,
-                        lanes=settings.backfill_lanes,
+                        lanes=lanes,
                     )
             except Exception:
                 log.exception("back-fill page failed; retrying")

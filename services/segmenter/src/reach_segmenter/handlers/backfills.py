@@ -11,10 +11,11 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator, Callable
 from datetime import datetime
+from typing import Any
 
 from reach_runtime.db import insert_for
 from reach_runtime.uow import UnitOfWork
-from sqlalchemy import ColumnElement, func, select, update
+from sqlalchemy import ColumnElement, case, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from reach_segmenter.adapters.catalog import CatalogCache, segment_def
@@ -49,11 +50,10 @@ def _page(after: str, upper: str | None) -> Scope:
 async def run_page(*, uow: UnitOfWork, catalogs: CatalogCache, page_size: int, lanes: int) -> bool:
     """Work one page of a free lane of the oldest running back-fill; False when there is none.
 
-    The first page splits the job into `lanes` client-id ranges of about equal size (one on
-    SQLite, which writes one transaction at a time). Workers take different lanes, and their
-    pages run side by side: the `portraits` lock they hold is shared among pages (see
-    adapters.catalog). The job's counters move by increments, and the worker that finishes the
-    last lane marks the job done.
+    The first page splits the job into `lanes` client-id ranges of about equal size. Workers
+    take different lanes, and their pages run side by side: the `portraits` lock they hold is
+    shared among pages (see adapters.catalog). The job's counters move by increments, and the
+    worker that finishes the last lane marks the job done.
     """
     job = await uow.session.scalar(
         select(BackfillRow)
@@ -73,17 +73,13 @@ async def run_page(*, uow: UnitOfWork, catalogs: CatalogCache, page_size: int, l
     segment = catalog.by_id.get(job.segment_id) if not archived else segment_def(row)
     if segment is None or (not archived and segment.version != job.segment_version):
         # A newer version's job does the work; the change that made it marked this one.
-        await uow.session.execute(
-            update(BackfillRow)
-            .where(BackfillRow.id == job.id, BackfillRow.status == "running")
-            .values(status="superseded", updated_at=uow.clock.now(), finished_at=uow.clock.now())
-        )
+        await end_jobs(uow.session, BackfillRow.id == job.id, "superseded", uow.clock.now())
         await uow.commit()
         return True
     upper = await _upper_bound(uow, lane.after_client_id, page_size)
     if lane.upper_client_id is not None and (upper is None or upper >= lane.upper_client_id):
         upper = lane.upper_client_id
-    entered, exited = await reconcile(
+    moved = await reconcile(
         uow,
         catalog,
         segment,
@@ -92,45 +88,63 @@ async def run_page(*, uow: UnitOfWork, catalogs: CatalogCache, page_size: int, l
         archived=archived,
     )
     await uow.write_emitted()  # before the job row is locked by the update below
+    await _advance(uow, job, lane, upper, moved, page_size)
+    _log_progress(job, row.name, uow.clock.now())
+    await uow.commit()
+    return True
+
+
+async def _advance(
+    uow: UnitOfWork,
+    job: BackfillRow,
+    lane: BackfillLaneRow,
+    upper: str | None,
+    moved: tuple[int, int],
+    page_size: int,
+) -> None:
+    """Move the lane past its page (through `upper`, None: to the end) and add the page's
+    (entered, exited) to the job; the last lane to finish marks the job done."""
     now = uow.clock.now()
     lane.after_client_id = upper or lane.after_client_id
     lane.status = "running" if upper is not None and upper != lane.upper_client_id else "done"
     await uow.session.flush()
+    done = BackfillRow.done + page_size
     await uow.session.execute(
         update(BackfillRow)
         .where(BackfillRow.id == job.id)
         .values(
-            entered=BackfillRow.entered + entered,
-            exited=BackfillRow.exited + exited,
-            done=func.least(BackfillRow.done + page_size, BackfillRow.total)
-            if uow.session.bind.dialect.name == "postgresql"
-            else func.min(BackfillRow.done + page_size, BackfillRow.total),
+            entered=BackfillRow.entered + moved[0],
+            exited=BackfillRow.exited + moved[1],
+            done=case((done > BackfillRow.total, BackfillRow.total), else_=done),
             updated_at=now,
         )
     )  # the row stays locked to commit: another lane's update waits for it, then sees it
     if lane.status == "done" and not await _running_lanes(uow, job.id):
-        await uow.session.execute(
-            update(BackfillRow)
-            .where(BackfillRow.id == job.id, BackfillRow.status == "running")
-            .values(status="done", done=BackfillRow.total, finished_at=now)
-        )
+        await end_jobs(uow.session, BackfillRow.id == job.id, "done", now, done=BackfillRow.total)
     await uow.session.refresh(job)
-    _log_progress(job, row.name, now)
-    await uow.commit()
-    return True
+
+
+async def end_jobs(
+    session: AsyncSession, which: ColumnElement[bool], status: str, now: datetime, **values: Any
+) -> None:
+    """End the running jobs `which` selects as `status` (done or superseded)."""
+    await session.execute(
+        update(BackfillRow)
+        .where(which, BackfillRow.status == "running")
+        .values(status=status, updated_at=now, finished_at=now, **values)
+    )
 
 
 async def _free_lane(uow: UnitOfWork, job: BackfillRow, lanes: int) -> BackfillLaneRow | None:
     """A running lane of `job` no other worker holds, locked; the lanes are made first if the
     job has none yet (by one worker: another one's insert waits for it, then adds nothing)."""
-    pg = uow.session.bind.dialect.name == "postgresql"
     query = (
         select(BackfillLaneRow)
         .where(BackfillLaneRow.backfill_id == job.id, BackfillLaneRow.status == "running")
         .order_by(BackfillLaneRow.lane)
         .limit(1)
     )
-    if pg:
+    if uow.session.bind.dialect.name == "postgresql":
         query = query.with_for_update(skip_locked=True)
     lane = await uow.session.scalar(query)
     if lane is not None:
@@ -142,7 +156,7 @@ async def _free_lane(uow: UnitOfWork, job: BackfillRow, lanes: int) -> BackfillL
     )
     if made:
         return None  # every lane is done or held
-    inner = [await _nth_client(uow, job.total * k // lanes) for k in range(1, lanes if pg else 1)]
+    inner = [await _nth_client(uow, job.total * k // lanes) for k in range(1, lanes)]
     bounds = list(dict.fromkeys(["", *(b for b in inner if b is not None)]))
     rows = [
         {

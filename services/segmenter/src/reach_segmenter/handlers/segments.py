@@ -9,7 +9,7 @@ from typing import Any
 
 from reach_runtime.errors import Conflict, Invalid, NotFound
 from reach_runtime.uow import UnitOfWork
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 
 from reach_segmenter.adapters.catalog import bump, live_segments, load_catalog, segment_def
 from reach_segmenter.adapters.rule_sql import rule_clause
@@ -18,6 +18,7 @@ from reach_segmenter.db.tables import BackfillRow, PortraitRow, SegmentRow, Segm
 from reach_segmenter.domain.catalog import Catalog, CycleError, SegmentDef
 from reach_segmenter.domain.rules import Rule, is_time_relative
 from reach_segmenter.domain.segment import parse_rule, rule_json
+from reach_segmenter.handlers.backfills import end_jobs
 
 
 def _parse(rule: Any) -> Rule:
@@ -53,11 +54,7 @@ def _check_plan(live: list[SegmentDef], rule_data: Any) -> None:
 async def _start_backfill(uow: UnitOfWork, segment: SegmentRow, reason: str) -> BackfillRow:
     """Supersede the segment's running job and queue a pass over every portrait."""
     now = uow.clock.now()
-    await uow.session.execute(
-        update(BackfillRow)
-        .where(BackfillRow.segment_id == segment.id, BackfillRow.status == "running")
-        .values(status="superseded", updated_at=now, finished_at=now)
-    )
+    await end_jobs(uow.session, BackfillRow.segment_id == segment.id, "superseded", now)
     total = await uow.session.scalar(select(func.count()).select_from(PortraitRow)) or 0
     last = await uow.session.scalar(
         select(func.max(BackfillRow.number)).where(BackfillRow.segment_id == segment.id)
