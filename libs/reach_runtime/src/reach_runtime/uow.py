@@ -183,24 +183,27 @@ async def _write_outbox(session: AsyncSession, emitted: list[_Emitted]) -> None:
         ]
         await session.execute(insert(outbox), rows)
         return
-    columns: dict[str, tuple[Any, list[Any]]] = {
-        "topic": (String, []),
-        "key": (String, []),
-        "value": (LargeBinary, []),
-        "headers": (Text, []),
-        "created_at": (DateTime(timezone=True), []),
-    }
-    for e in emitted:
+    topics: list[str] = []
+    keys: list[str | None] = []
+    values: list[bytes] = []
+    headers: list[str] = []
+    times: list[datetime] = []
+    for e in emitted:  # a call's events share their topic, trace and time: repeat them
         count = len(e.keys)
-        columns["topic"][1].extend([e.topic] * count)
-        columns["key"][1].extend(e.keys)
-        columns["value"][1].extend(e.values)
-        columns["headers"][1].extend([json.dumps([list(h) for h in e.headers])] * count)
-        columns["created_at"][1].extend([e.created_at] * count)
+        topics += [e.topic] * count
+        keys += e.keys
+        values += e.values
+        headers += [json.dumps([list(h) for h in e.headers])] * count
+        times += [e.created_at] * count
+    columns = {
+        "topic": bindparam("topic", topics, type_=ARRAY(String)),
+        "key": bindparam("key", keys, type_=ARRAY(String)),
+        "value": bindparam("value", values, type_=ARRAY(LargeBinary)),
+        "headers": bindparam("headers", headers, type_=ARRAY(Text)),
+        "created_at": bindparam("created_at", times, type_=ARRAY(DateTime(timezone=True))),
+    }
     arrays = (
-        func.unnest(*(bindparam(n, v, type_=ARRAY(t)) for n, (t, v) in columns.items()))
-        .table_valued(*columns)
-        .render_derived()
+        func.unnest(*columns.values()).table_valued(*columns).render_derived()
     )  # a function scan gives the elements in array order, so ids follow the rows' order
     chosen = select(*(cast(arrays.c[n], JSON) if n == "headers" else arrays.c[n] for n in columns))
     await session.execute(insert(outbox).from_select(list(columns), chosen))

@@ -28,6 +28,10 @@ async def preload(events: list[Event], uow: UnitOfWork) -> None:
 
 
 class Known:
+    """What a unit of work knows of its clients' contacts and consents and of the sends already
+    accepted (`Known.of(uow)`): filled for a whole batch by `load`, or a client or key at a time
+    when first asked for; changes are made on the rows it hands out, and new rows added here."""
+
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
         self._contacts: dict[str, ContactRow | None] = {}
