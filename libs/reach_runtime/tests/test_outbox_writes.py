@@ -7,32 +7,26 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from reach_runtime.clock import ManualClock
-from reach_runtime.db import create_engine, outbox, runtime_metadata, session_factory
+from reach_runtime.db import outbox
 from reach_runtime.uow import UnitOfWork
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import async_sessionmaker
 
 AT = datetime(2026, 11, 26, 9, 30, tzinfo=UTC)
 
 
 async def test_outbox_rows_keep_the_emitted_order_keys_bytes_and_headers(
-    database_url: str,
+    runtime_sessions: async_sessionmaker,
 ) -> None:
-    engine = create_engine(database_url)
-    async with engine.begin() as connection:
-        await connection.run_sync(runtime_metadata.create_all)
-    sessions = session_factory(engine)
     trace = [("traceparent", "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01")]
     page = [(f"C{n:04d}", f'{{"n": {n}}}'.encode()) for n in range(2500)]
-    try:
-        async with UnitOfWork(sessions(), clock=ManualClock(AT)) as uow:
-            uow.emit_raw("t.first", key=None, value=b"\x00\xff not json")
-            uow.emit_encoded("t.page", page, trace_headers=trace)
-            uow.emit_encoded("t.untraced", [("C9", b"{}")], trace_headers=[])
-            await uow.commit()
-        async with sessions() as session:
-            rows = (await session.execute(select(outbox).order_by(outbox.c.id))).all()
-    finally:
-        await engine.dispose()
+    async with UnitOfWork(runtime_sessions(), clock=ManualClock(AT)) as uow:
+        uow.emit_raw("t.first", key=None, value=b"\x00\xff not json")
+        uow.emit_encoded("t.page", page, trace_headers=trace)
+        uow.emit_encoded("t.untraced", [("C9", b"{}")], trace_headers=[])
+        await uow.commit()
+    async with runtime_sessions() as session:
+        rows = (await session.execute(select(outbox).order_by(outbox.c.id))).all()
     assert len(rows) == 2502
     assert (rows[0].topic, rows[0].key, rows[0].value) == ("t.first", None, b"\x00\xff not json")
     assert [(r.key, r.value) for r in rows[1:2501]] == page
@@ -43,29 +37,22 @@ async def test_outbox_rows_keep_the_emitted_order_keys_bytes_and_headers(
 
 
 async def test_events_written_before_the_commit_keep_their_order_and_wake_the_relay_once(
-    database_url: str,
+    runtime_sessions: async_sessionmaker,
 ) -> None:
-    engine = create_engine(database_url)
-    async with engine.begin() as connection:
-        await connection.run_sync(runtime_metadata.create_all)
-    sessions = session_factory(engine)
     wakes: list[str] = []
-    try:
-        async with UnitOfWork(
-            sessions(), clock=ManualClock(AT), on_commit=lambda: wakes.append("wake")
-        ) as uow:
-            uow.emit_raw("t", key="C1", value=b"1")
-            await uow.write_emitted()
-            uow.emit_raw("t", key="C1", value=b"2")
-            await uow.commit()
-        async with UnitOfWork(
-            sessions(), clock=ManualClock(AT), on_commit=lambda: wakes.append("idle")
-        ) as uow:
-            await uow.write_emitted()  # nothing emitted: nothing written, nobody woken
-            await uow.commit()
-        async with sessions() as session:
-            values = list(await session.scalars(select(outbox.c.value).order_by(outbox.c.id)))
-    finally:
-        await engine.dispose()
+    async with UnitOfWork(
+        runtime_sessions(), clock=ManualClock(AT), on_commit=lambda: wakes.append("wake")
+    ) as uow:
+        uow.emit_raw("t", key="C1", value=b"1")
+        await uow.write_emitted()
+        uow.emit_raw("t", key="C1", value=b"2")
+        await uow.commit()
+    async with UnitOfWork(
+        runtime_sessions(), clock=ManualClock(AT), on_commit=lambda: wakes.append("idle")
+    ) as uow:
+        await uow.write_emitted()  # nothing emitted: nothing written, nobody woken
+        await uow.commit()
+    async with runtime_sessions() as session:
+        values = list(await session.scalars(select(outbox.c.value).order_by(outbox.c.id)))
     assert values == [b"1", b"2"]
     assert wakes == ["wake"]

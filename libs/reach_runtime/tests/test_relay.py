@@ -8,19 +8,23 @@ from datetime import UTC, datetime
 import pytest
 from prometheus_client import REGISTRY
 from reach_runtime import relay as relay_module
-from reach_runtime.db import create_engine, outbox, runtime_metadata, session_factory
+from reach_runtime.db import outbox
 from reach_runtime.kafka import ensure_topics, new_producer
 from reach_runtime.relay import OutboxRelay
 from reach_runtime.settings import ServiceSettings
 from reach_runtime.stack import Broker
 from sqlalchemy import func, insert, select
+from sqlalchemy.ext.asyncio import async_sessionmaker
 
 pytestmark = pytest.mark.kafka
 TOPIC = "reach.segment-memberships.v1"
 
 
 async def test_a_backlog_goes_out_in_order_and_the_pending_gauge_follows_it(
-    database_url: str, broker: Broker, monkeypatch: pytest.MonkeyPatch
+    database_url: str,
+    runtime_sessions: async_sessionmaker,
+    broker: Broker,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     settings = ServiceSettings(
         service_name="relay-test",
@@ -30,10 +34,7 @@ async def test_a_backlog_goes_out_in_order_and_the_pending_gauge_follows_it(
         relay_batch_size=100,
     )
     await ensure_topics(broker.bootstrap, [broker.prefix + TOPIC], partitions=1)
-    engine = create_engine(database_url)
-    async with engine.begin() as conn:
-        await conn.run_sync(runtime_metadata.create_all)
-    sessions = session_factory(engine)
+    sessions = runtime_sessions
     now = datetime.now(UTC)
     async with sessions() as session, session.begin():
         rows = [
@@ -69,7 +70,6 @@ async def test_a_backlog_goes_out_in_order_and_the_pending_gauge_follows_it(
         await producer.stop()
     async with sessions() as session:
         assert await session.scalar(select(func.count()).select_from(outbox)) == 0
-    await engine.dispose()
 
     records = await broker.read(TOPIC, until=lambda r: len(r) >= 251)
     assert [int(r.value) for r in records] == list(range(251))
