@@ -6,24 +6,24 @@ from __future__ import annotations
 import asyncio
 import random
 from collections import defaultdict
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime
 
 import pytest
 from reach_contracts import Portrait, PortraitUpdated, decode
-from reach_runtime import migrations
 from reach_runtime.clock import ManualClock
-from reach_runtime.db import create_engine, session_factory
 from reach_runtime.stack import Broker
-from reach_runtime.testing import eventually, running
+from reach_runtime.testing import eventually, running, units_of_work
 from reach_runtime.uow import UnitOfWork, UnitOfWorkFactory
 from reach_segmenter.adapters import memberships
 from reach_segmenter.adapters.catalog import CatalogCache
 from reach_segmenter.bootstrap import bootstrap
+from reach_segmenter.db.tables import BackfillLaneRow, BackfillRow
 from reach_segmenter.handlers.backfills import run_page
 from reach_segmenter.handlers.portraits import on_portrait_updated, preloader
 from reach_segmenter.handlers.segments import create_segment
 from reach_segmenter.settings import SegmenterSettings
-from sqlalchemy import text
+from sqlalchemy import select
 
 pytestmark = [pytest.mark.kafka, pytest.mark.postgres]
 NOW = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
@@ -111,15 +111,18 @@ async def test_a_back_fill_and_the_stream_together_leave_every_client_where_its_
     assert sorted(c for c, sequence in moves.items() if sequence[-1] == "entered") == should
 
 
-async def test_a_back_fill_page_waits_for_a_batch_in_flight_and_decides_on_its_portrait(
-    postgres_url: str,
-) -> None:
+@pytest.fixture
+async def uows(postgres_url: str) -> AsyncIterator[UnitOfWorkFactory]:
+    """Units of work on the segmenter's database, migrated, with no service running."""
     definition = bootstrap(SegmenterSettings(database_url=postgres_url))
-    await asyncio.to_thread(
-        migrations.upgrade, definition.migrations, definition.metadata, postgres_url
-    )
-    engine = create_engine(postgres_url)
-    uows = UnitOfWorkFactory(session_factory(engine), clock=ManualClock(NOW))
+    async with units_of_work(
+        definition.migrations, definition.metadata, postgres_url, clock=ManualClock(NOW)
+    ) as factory:
+        yield factory
+
+
+def consumer() -> Callable[[PortraitUpdated, UnitOfWork], Awaitable[None]]:
+    """What the consumer does with a portrait event in a batch: preload (locks first), handle."""
     catalogs = CatalogCache()
     preload = preloader(catalogs)
 
@@ -127,99 +130,87 @@ async def test_a_back_fill_page_waits_for_a_batch_in_flight_and_decides_on_its_p
         await preload([event], uow)
         await on_portrait_updated(event, uow, catalogs=catalogs)
 
-    try:
-        async with uows() as uow:
-            await consume(portrait(1, 1, trades=1), uow)
-            await uow.commit()
-        async with uows() as uow:
-            rule = {"field": "trade_count", "op": "gte", "value": 1}
-            segment, _job = await create_segment(uow=uow, name="traders", description="", rule=rule)
+    return consume
 
-        batch = uows()
-        await consume(portrait(1, 2, trades=0), batch)  # in flight: C0001 stops trading
 
-        async def page() -> bool:
-            async with uows() as uow:
-                return await run_page(uow=uow, catalogs=CatalogCache(), page_size=100, lanes=2)
+async def backfill_page(uows: UnitOfWorkFactory) -> bool:
+    """One back-fill page of a two-lane job, committed."""
+    async with uows() as uow:
+        return await run_page(uow=uow, catalogs=CatalogCache(), page_size=100, lanes=2)
 
-        backfill = asyncio.ensure_future(page())
-        await asyncio.sleep(0.5)
-        assert not backfill.done(), "the page decided while the batch was in flight"
-        await batch.commit()
-        await batch.__aexit__(None, None, None)
-        assert await asyncio.wait_for(backfill, timeout=10)
-        async with uows() as uow:
-            assert await memberships.count(uow.session, segment.id) == 0
-    finally:
-        await engine.dispose()
+
+async def test_a_back_fill_page_waits_for_a_batch_in_flight_and_decides_on_its_portrait(
+    uows: UnitOfWorkFactory,
+) -> None:
+    consume = consumer()
+    async with uows() as uow:
+        await consume(portrait(1, 1, trades=1), uow)
+        await uow.commit()
+    async with uows() as uow:
+        rule = {"field": "trade_count", "op": "gte", "value": 1}
+        segment, _job = await create_segment(uow=uow, name="traders", description="", rule=rule)
+
+    batch = uows()
+    await consume(portrait(1, 2, trades=0), batch)  # in flight: C0001 stops trading
+
+    backfill = asyncio.ensure_future(backfill_page(uows))
+    await asyncio.sleep(0.5)
+    assert not backfill.done(), "the page decided while the batch was in flight"
+    await batch.commit()
+    await batch.__aexit__(None, None, None)
+    assert await asyncio.wait_for(backfill, timeout=10)
+    async with uows() as uow:
+        assert await memberships.count(uow.session, segment.id) == 0
 
 
 async def test_back_fill_lanes_run_side_by_side_and_each_waits_for_a_batch_in_flight(
-    postgres_url: str,
+    uows: UnitOfWorkFactory,
 ) -> None:
-    definition = bootstrap(SegmenterSettings(database_url=postgres_url))
-    await asyncio.to_thread(
-        migrations.upgrade, definition.migrations, definition.metadata, postgres_url
-    )
-    engine = create_engine(postgres_url)
-    uows = UnitOfWorkFactory(session_factory(engine), clock=ManualClock(NOW))
-    catalogs = CatalogCache()
-    preload = preloader(catalogs)
+    consume = consumer()
+    async with uows() as uow:
+        for n in range(40):
+            await consume(portrait(n, 1, trades=n % 2), uow)
+        await uow.commit()
+    async with uows() as uow:
+        rule = {"field": "trade_count", "op": "gte", "value": 1}
+        segment, job = await create_segment(uow=uow, name="traders", description="", rule=rule)
 
-    async def consume(event: PortraitUpdated, uow: UnitOfWork) -> None:
-        await preload([event], uow)
-        await on_portrait_updated(event, uow, catalogs=catalogs)
+    in_flight = uows()  # a page of the other lane, holding what a page holds
+    await CatalogCache().current(in_flight, lock="page")
+    assert await asyncio.wait_for(backfill_page(uows), timeout=10), "lanes must not wait"
+    batch = uows()
+    waiting = asyncio.ensure_future(consume(portrait(1, 2, trades=0), batch))
+    await asyncio.sleep(0.5)
+    assert not waiting.done(), "a batch read portraits while a page was evaluating them"
+    await in_flight.__aexit__(None, None, None)
+    await asyncio.wait_for(waiting, timeout=10)
+    second = asyncio.ensure_future(backfill_page(uows))
+    await asyncio.sleep(0.5)
+    assert not second.done(), "a page decided while the batch was in flight"
+    await batch.commit()
+    await batch.__aexit__(None, None, None)
+    assert await asyncio.wait_for(second, timeout=10)
 
-    async def page() -> bool:
-        async with uows() as uow:
-            return await run_page(uow=uow, catalogs=CatalogCache(), page_size=100, lanes=2)
-
-    try:
-        async with uows() as uow:
-            for n in range(40):
-                await consume(portrait(n, 1, trades=n % 2), uow)
-            await uow.commit()
-        async with uows() as uow:
-            rule = {"field": "trade_count", "op": "gte", "value": 1}
-            segment, job = await create_segment(uow=uow, name="traders", description="", rule=rule)
-
-        in_flight = uows()  # a page of the other lane, holding what a page holds
-        await CatalogCache().current(in_flight, lock="page")
-        assert await asyncio.wait_for(page(), timeout=10), "lanes must not wait for each other"
-        batch = uows()
-        waiting = asyncio.ensure_future(consume(portrait(1, 2, trades=0), batch))
-        await asyncio.sleep(0.5)
-        assert not waiting.done(), "a batch read portraits while a page was evaluating them"
-        await in_flight.__aexit__(None, None, None)
-        await asyncio.wait_for(waiting, timeout=10)
-        second = asyncio.ensure_future(page())
-        await asyncio.sleep(0.5)
-        assert not second.done(), "a page decided while the batch was in flight"
-        await batch.commit()
-        await batch.__aexit__(None, None, None)
-        assert await asyncio.wait_for(second, timeout=10)
-
-        async with uows() as uow:
-            lanes = (
-                await uow.session.execute(
-                    text(
-                        "SELECT lane, upper_client_id, status FROM backfill_lanes "
-                        "WHERE backfill_id = :id ORDER BY lane"
-                    ),
-                    {"id": job.id},
+    async with uows() as uow:
+        lanes = (
+            await uow.session.execute(
+                select(
+                    BackfillLaneRow.lane, BackfillLaneRow.upper_client_id, BackfillLaneRow.status
                 )
-            ).all()
-            assert lanes == [(0, "C0019", "done"), (1, None, "done")]
-            done = (
-                await uow.session.execute(
-                    text("SELECT status, done, entered FROM backfills WHERE id = :id"),
-                    {"id": job.id},
+                .where(BackfillLaneRow.backfill_id == job.id)
+                .order_by(BackfillLaneRow.lane)
+            )
+        ).all()
+        assert lanes == [(0, "C0019", "done"), (1, None, "done")]
+        done = (
+            await uow.session.execute(
+                select(BackfillRow.status, BackfillRow.done, BackfillRow.entered).where(
+                    BackfillRow.id == job.id
                 )
-            ).one()
-            # every odd client entered; C0001 (lane 0, worked first) then left with the batch
-            assert tuple(done) == ("done", 40, 20)
-            members = await memberships.page(uow.session, segment.id, after=None, limit=100)
-            expected = [f"C{n:04d}" for n in range(3, 40, 2)]
-            assert [m.client_id for m in members] == expected
-    finally:
-        await engine.dispose()
+            )
+        ).one()
+        # every odd client entered; C0001 (lane 0, worked first) then left with the batch
+        assert tuple(done) == ("done", 40, 20)
+        members = await memberships.page(uow.session, segment.id, after=None, limit=100)
+        expected = [f"C{n:04d}" for n in range(3, 40, 2)]
+        assert [m.client_id for m in members] == expected
