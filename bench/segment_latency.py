@@ -32,6 +32,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import gc
 import json
 import os
 import platform
@@ -320,6 +321,10 @@ async def paced_round_trip(
 ) -> dict:
     """Publish at `rate`, read `read_topic`; latency per message matched by `key_of(record)`,
     which returns (key, the record's own occurred_at in epoch seconds or None)."""
+    # This process times both ends: a full collection over its ~150k objects (messages, the
+    # Kafka clients) pauses it for ~100 ms, which would show as latency of the measured path.
+    gc.collect()
+    gc.freeze()
     reader = AIOKafkaConsumer(
         bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False, fetch_max_wait_ms=100
     )
@@ -375,6 +380,7 @@ async def paced_round_trip(
         reading.cancel()
         await producer.stop()
         await reader.stop()
+        gc.unfreeze()
     latencies = [arrived[k] - sent[k] for k in sent if k in arrived]
     split = {}
     if stamped:  # where the time goes, on the wall clock both processes share

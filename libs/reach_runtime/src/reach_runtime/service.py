@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import gc
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
@@ -99,6 +100,11 @@ class Runtime:
                 self._spawn(self.consumer.run(), "consumer")
             for worker in self.definition.workers:
                 self._spawn(worker(self), getattr(worker, "__name__", "worker"))
+        # What start-up made (modules, routes, compiled models) lives as long as the process.
+        # Frozen, it is left out of every collection: a full one then walks only what the
+        # running service made, instead of stalling every loop for ~100 ms on a busy machine.
+        gc.collect()
+        gc.freeze()
 
     async def _ensure_topics(self) -> None:
         """Every contract topic exists before anyone reads or writes it (compacted ones compacted)."""
