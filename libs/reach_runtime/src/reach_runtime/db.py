@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import (
+    ARRAY,
     JSON,
     BigInteger,
     Column,
@@ -18,7 +21,9 @@ from sqlalchemy import (
     Table,
     Text,
     TypeDecorator,
+    bindparam,
     event,
+    func,
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Dialect
@@ -138,6 +143,19 @@ def insert_for(session: AsyncSession) -> Any:
     """The INSERT construct of the session's database (PostgreSQL or SQLite): it knows
     ON CONFLICT, which SQLAlchemy's generic insert does not."""
     return postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+
+
+def values_table(session: AsyncSession, values: Sequence[str]) -> Any:
+    """The strings as a one-column table (column `value`) bound as a single parameter.
+
+    `column.in_(values)` renders one placeholder per value, so a statement's text (and its
+    compiled and prepared forms) differs with every count, and rendering it costs per value on
+    each call; this one is the same statement whatever the count.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        array = bindparam(None, list(values), type_=ARRAY(String))
+        return func.unnest(array).table_valued("value").render_derived()
+    return func.json_each(json.dumps(list(values))).table_valued("value")
 
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker:

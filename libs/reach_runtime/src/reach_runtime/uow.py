@@ -21,12 +21,14 @@ from sqlalchemy import (
     cast,
     func,
     insert,
+    literal,
     select,
+    true,
 )
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from reach_runtime.clock import Clock
-from reach_runtime.db import inbox, outbox
+from reach_runtime.db import UTCDateTime, inbox, insert_for, outbox, values_table
 from reach_runtime.telemetry import current_trace_headers
 
 T = TypeVar("T")
@@ -111,27 +113,23 @@ class UnitOfWork:
         self._pending.append(_Emitted(topic, trace, self.clock.now(), [key], [value]))
 
     async def claim(self, consumer_group: str, event_ids: list[str]) -> set[str]:
-        """Record event ids as processed; returns the ones not seen before (first wins)."""
-        fresh = list(dict.fromkeys(event_ids))
-        for start in range(0, len(fresh), 500):
-            chunk = fresh[start : start + 500]
-            seen = await self.session.scalars(
-                select(inbox.c.event_id).where(
-                    inbox.c.consumer_group == consumer_group, inbox.c.event_id.in_(chunk)
-                )
-            )
-            known = set(seen)
-            fresh = [e for e in fresh if e not in known]
-        if fresh:
-            now = self.clock.now()
-            await self.session.execute(
-                insert(inbox),
-                [
-                    {"consumer_group": consumer_group, "event_id": e, "processed_at": now}
-                    for e in fresh
-                ],
-            )
-        return set(fresh)
+        """Record event ids as processed; returns the ones not seen before (first wins).
+
+        One statement however many ids: the insert skips the ids already recorded, and a
+        concurrent claim of the same id waits for the other transaction and then skips it."""
+        if not event_ids:
+            return set()
+        ids = values_table(self.session, list(dict.fromkeys(event_ids)))
+        chosen = select(
+            literal(consumer_group, String()), ids.c.value, literal(self.clock.now(), UTCDateTime())
+        ).where(true())  # SQLite reads ON CONFLICT after a bare SELECT as a join's ON
+        statement = (
+            insert_for(self.session)(inbox)
+            .from_select(["consumer_group", "event_id", "processed_at"], chosen)
+            .on_conflict_do_nothing()
+            .returning(inbox.c.event_id)
+        )
+        return set(await self.session.scalars(statement))
 
     async def commit(self) -> None:
         for flush in self._before_commit:

@@ -6,17 +6,13 @@ announced only for the rows this transaction actually changed, whoever else race
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
-from reach_runtime.db import UTCDateTime, insert_for
+from reach_runtime.db import UTCDateTime, insert_for, values_table
 from sqlalchemy import (
-    ARRAY,
     ColumnElement,
-    String,
-    bindparam,
     delete,
     exists,
     func,
@@ -102,14 +98,6 @@ async def leave_unmatching(
     return list(await session.scalars(statement))
 
 
-def _ids(session: AsyncSession, client_ids: Sequence[str]) -> Any:
-    """The ids as a one-column table bound as a single parameter (column `value`)."""
-    if session.bind.dialect.name == "postgresql":
-        array = bindparam("ids", list(client_ids), type_=ARRAY(String))
-        return func.unnest(array).table_valued("value").render_derived()
-    return func.json_each(json.dumps(list(client_ids))).table_valued("value")
-
-
 async def append(session: AsyncSession, changes: list[dict[str, Any]]) -> None:
     """Append history rows (segment_id, client_id, change, at, cause, segment_version)."""
     if changes:
@@ -118,7 +106,7 @@ async def append(session: AsyncSession, changes: list[dict[str, Any]]) -> None:
 
 def among(session: AsyncSession, client_ids: Sequence[str]) -> Scope:
     """The scope of a pass over these clients, bound as one parameter however many they are."""
-    ids = select(_ids(session, client_ids).c.value).scalar_subquery()
+    ids = select(values_table(session, client_ids).c.value).scalar_subquery()
     return lambda column: column.in_(ids)
 
 
@@ -135,7 +123,7 @@ async def record(
     """Append one history row per client that moved (`change`: entered or exited)."""
     if not client_ids:
         return
-    moved = _ids(session, client_ids)
+    moved = values_table(session, client_ids)
     rows = select(
         literal(segment_id),
         moved.c.value,
@@ -151,10 +139,10 @@ async def record(
 async def members_of(session: AsyncSession, client_ids: Sequence[str]) -> dict[str, set[str]]:
     """client id -> ids of the segments it belongs to."""
     found: dict[str, set[str]] = {c: set() for c in client_ids}
-    for start in range(0, len(client_ids), 500):
+    if client_ids:
         rows = await session.execute(
             select(memberships.c.client_id, memberships.c.segment_id).where(
-                memberships.c.client_id.in_(client_ids[start : start + 500])
+                among(session, client_ids)(memberships.c.client_id)
             )
         )
         for client_id, segment_id in rows:

@@ -45,20 +45,18 @@ class SegmentStore:
         return store
 
     async def load(self, client_ids: set[str]) -> None:
-        """Portraits and memberships of many clients in a few queries."""
+        """Portraits and memberships of many clients in two queries."""
         wanted = sorted(c for c in client_ids if c not in self._portraits)
-        for start in range(0, len(wanted), 500):
-            chunk = wanted[start : start + 500]
-            rows = {
-                client_id: StoredPortrait(version, fields)
-                for client_id, version, fields in await self.session.execute(
-                    select(portraits.c.client_id, portraits.c.version, portraits.c.fields).where(
-                        portraits.c.client_id.in_(chunk)
-                    )
-                )
-            }
-            for client_id in chunk:
-                self._portraits[client_id] = rows.get(client_id)
+        if not wanted:
+            return
+        rows = await self.session.execute(
+            select(portraits.c.client_id, portraits.c.version, portraits.c.fields).where(
+                memberships.among(self.session, wanted)(portraits.c.client_id)
+            )
+        )
+        found = {client_id: StoredPortrait(version, fields) for client_id, version, fields in rows}
+        for client_id in wanted:
+            self._portraits[client_id] = found.get(client_id)
         self._members.update(await memberships.members_of(self.session, wanted))
 
     async def stored_portrait(self, client_id: str) -> StoredPortrait | None:
