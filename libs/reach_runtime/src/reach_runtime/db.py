@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -33,7 +33,6 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
-from sqlalchemy.types import TypeEngine
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -157,17 +156,6 @@ def values_table(session: AsyncSession, values: Sequence[str]) -> Any:
         array = bindparam(None, list(values), type_=ARRAY(String))
         return func.unnest(array).table_valued("value").render_derived()
     return func.json_each(json.dumps(list(values))).table_valued("value")
-
-
-def array_rows(columns: Mapping[str, tuple[Sequence[Any], TypeEngine[Any]]]) -> Any:
-    """PostgreSQL: rows given column by column, as a table with one array parameter per column.
-
-    For writing many rows in one statement (`insert(...).from_select`): an executemany spends
-    more in SQLAlchemy's per-row parameter handling than the database spends inserting. A
-    function scan gives the elements in array order, so serial ids follow the rows' order.
-    """
-    arrays = [bindparam(None, list(values), type_=ARRAY(kind)) for values, kind in columns.values()]
-    return func.unnest(*arrays).table_valued(*columns).render_derived()
 
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker:

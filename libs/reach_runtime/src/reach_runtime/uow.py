@@ -11,12 +11,15 @@ from typing import Any, TypeVar
 
 from reach_contracts import Event, encode
 from sqlalchemy import (
+    ARRAY,
     JSON,
     DateTime,
     LargeBinary,
     String,
     Text,
+    bindparam,
     cast,
+    func,
     insert,
     literal,
     select,
@@ -25,7 +28,7 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from reach_runtime.clock import Clock
-from reach_runtime.db import UTCDateTime, array_rows, inbox, insert_for, outbox, values_table
+from reach_runtime.db import UTCDateTime, inbox, insert_for, outbox, values_table
 from reach_runtime.telemetry import current_trace_headers
 
 T = TypeVar("T")
@@ -190,17 +193,18 @@ async def _write_outbox(session: AsyncSession, emitted: list[_Emitted]) -> None:
         values += e.values
         headers += [json.dumps([list(h) for h in e.headers])] * count
         times += [e.created_at] * count
-    table = array_rows(
-        {
-            "topic": (topics, String()),
-            "key": (keys, String()),
-            "value": (values, LargeBinary()),
-            "headers": (headers, Text()),
-            "created_at": (times, DateTime(timezone=True)),
-        }
-    )
-    chosen = select(*(cast(c, JSON) if c.name == "headers" else c for c in table.c))
-    await session.execute(insert(outbox).from_select([c.name for c in table.c], chosen))
+    columns = {
+        "topic": bindparam("topic", topics, type_=ARRAY(String)),
+        "key": bindparam("key", keys, type_=ARRAY(String)),
+        "value": bindparam("value", values, type_=ARRAY(LargeBinary)),
+        "headers": bindparam("headers", headers, type_=ARRAY(Text)),
+        "created_at": bindparam("created_at", times, type_=ARRAY(DateTime(timezone=True))),
+    }
+    arrays = (
+        func.unnest(*columns.values()).table_valued(*columns).render_derived()
+    )  # a function scan gives the elements in array order, so ids follow the rows' order
+    chosen = select(*(cast(arrays.c[n], JSON) if n == "headers" else arrays.c[n] for n in columns))
+    await session.execute(insert(outbox).from_select(list(columns), chosen))
 
 
 class UnitOfWorkFactory:

@@ -10,12 +10,9 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
-from reach_runtime.db import UTCDateTime, array_rows, insert_for, values_table
+from reach_runtime.db import UTCDateTime, insert_for, values_table
 from sqlalchemy import (
     ColumnElement,
-    DateTime,
-    Integer,
-    String,
     delete,
     exists,
     func,
@@ -103,21 +100,8 @@ async def leave_unmatching(
 
 async def append(session: AsyncSession, changes: list[dict[str, Any]]) -> None:
     """Append history rows (segment_id, client_id, change, at, cause, segment_version)."""
-    if not changes:
-        return
-    if session.get_bind().dialect.name != "postgresql":
+    if changes:
         await session.execute(insert(history), changes)
-        return
-    kinds = {
-        "segment_id": String(),
-        "client_id": String(),
-        "change": String(),
-        "at": DateTime(timezone=True),
-        "cause": String(),
-        "segment_version": Integer(),
-    }
-    rows = array_rows({name: ([c[name] for c in changes], kind) for name, kind in kinds.items()})
-    await session.execute(insert(history).from_select(list(kinds), select(*rows.c)))
 
 
 def among(session: AsyncSession, client_ids: Sequence[str]) -> Scope:

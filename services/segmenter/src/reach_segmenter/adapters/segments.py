@@ -7,14 +7,12 @@ was given are written at commit in one statement.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any
 
-from reach_runtime.db import array_rows, insert_for
+from reach_runtime.db import insert_for
 from reach_runtime.uow import UnitOfWork
-from sqlalchemy import Integer, String, Text, cast, select
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from reach_segmenter.adapters import memberships
@@ -75,30 +73,18 @@ class SegmentStore:
         """Write the portraits saved in this unit of work: one upsert."""
         if not self._saved:
             return
-        saved, self._saved = self._saved, {}
+        rows = [
+            {"client_id": c, "version": p.version, "fields": p.fields}
+            for c, p in self._saved.items()
+        ]
+        self._saved = {}
         insert = insert_for(self.session)(portraits)
-        if self.session.get_bind().dialect.name == "postgresql":
-            rows = array_rows(
-                {
-                    "client_id": (list(saved), String()),
-                    "version": ([p.version for p in saved.values()], Integer()),
-                    "fields": ([json.dumps(p.fields) for p in saved.values()], Text()),
-                }
-            )
-            chosen = select(rows.c.client_id, rows.c.version, cast(rows.c.fields, JSONB))
-            statement = insert.from_select(["client_id", "version", "fields"], chosen)
-            params = None
-        else:
-            statement = insert
-            params = [
-                {"client_id": c, "version": p.version, "fields": p.fields} for c, p in saved.items()
-            ]
         await self.session.execute(
-            statement.on_conflict_do_update(
+            insert.on_conflict_do_update(
                 index_elements=[portraits.c.client_id],
                 set_={"version": insert.excluded.version, "fields": insert.excluded.fields},
             ),
-            params,
+            rows,
         )
 
     async def member_of(self, client_id: str) -> set[str]:
