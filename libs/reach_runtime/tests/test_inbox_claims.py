@@ -1,6 +1,7 @@
 """A unit of work claims a batch's event ids in the inbox: it gets back the ones no earlier
-transaction of its consumer group recorded, each once, and when two transactions claim the same
-id only the first to commit gets it (SQLite and PostgreSQL)."""
+transaction of its consumer group recorded, each once (SQLite and PostgreSQL). When two
+transactions claim the same id, only the first to commit gets it (PostgreSQL; SQLite takes its
+write lock at BEGIN, so claims there never overlap)."""
 
 from __future__ import annotations
 
