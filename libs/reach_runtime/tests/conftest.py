@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import AsyncIterator
 
 import pytest
@@ -9,11 +10,28 @@ from reach_runtime.db import create_engine, runtime_metadata, session_factory
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
 
+@contextlib.asynccontextmanager
+async def runtime_database(url: str) -> AsyncIterator[async_sessionmaker]:
+    """Sessions on the database at `url`, given the runtime's tables (inbox, outbox, dead
+    letters); the engine is disposed of on leaving."""
+    engine = create_engine(url)
+    try:
+        async with engine.begin() as connection:
+            await connection.run_sync(runtime_metadata.create_all)
+        yield session_factory(engine)
+    finally:
+        await engine.dispose()
+
+
 @pytest.fixture
 async def runtime_sessions(database_url: str) -> AsyncIterator[async_sessionmaker]:
-    """Sessions on a database holding the runtime's tables (inbox, outbox, dead letters)."""
-    engine = create_engine(database_url)
-    async with engine.begin() as connection:
-        await connection.run_sync(runtime_metadata.create_all)
-    yield session_factory(engine)
-    await engine.dispose()
+    """`runtime_database` on SQLite, then on PostgreSQL."""
+    async with runtime_database(database_url) as sessions:
+        yield sessions
+
+
+@pytest.fixture
+async def postgres_runtime_sessions(postgres_url: str) -> AsyncIterator[async_sessionmaker]:
+    """`runtime_database` on PostgreSQL only, for what SQLite cannot show (overlapping writers)."""
+    async with runtime_database(postgres_url) as sessions:
+        yield sessions

@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 
 import pytest
 from reach_runtime.clock import ManualClock
-from reach_runtime.db import create_engine, inbox, runtime_metadata, session_factory
+from reach_runtime.db import inbox
 from reach_runtime.uow import UnitOfWork
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import async_sessionmaker
@@ -50,22 +50,15 @@ async def test_a_claim_rolled_back_leaves_the_ids_free(
 
 @pytest.mark.postgres
 async def test_of_two_concurrent_claims_of_an_id_only_the_first_to_commit_gets_it(
-    postgres_url: str,
+    postgres_runtime_sessions: async_sessionmaker,
 ) -> None:
-    engine = create_engine(postgres_url)
-    async with engine.begin() as connection:
-        await connection.run_sync(runtime_metadata.create_all)
-    sessions = session_factory(engine)
-    try:
-        first = UnitOfWork(sessions(), clock=ManualClock(AT))
-        second = UnitOfWork(sessions(), clock=ManualClock(AT))
-        async with first, second:
-            assert await first.claim("segmenter", ["e1", "e2"]) == {"e1", "e2"}
-            waiting = asyncio.create_task(second.claim("segmenter", ["e2", "e3"]))
-            await asyncio.sleep(0.3)
-            assert not waiting.done()  # e2 is being claimed: the second waits for the first
-            await first.commit()
-            assert await waiting == {"e3"}
-            await second.commit()
-    finally:
-        await engine.dispose()
+    first = UnitOfWork(postgres_runtime_sessions(), clock=ManualClock(AT))
+    second = UnitOfWork(postgres_runtime_sessions(), clock=ManualClock(AT))
+    async with first, second:
+        assert await first.claim("segmenter", ["e1", "e2"]) == {"e1", "e2"}
+        waiting = asyncio.create_task(second.claim("segmenter", ["e2", "e3"]))
+        await asyncio.sleep(0.3)
+        assert not waiting.done()  # e2 is being claimed: the second waits for the first
+        await first.commit()
+        assert await waiting == {"e3"}
+        await second.commit()

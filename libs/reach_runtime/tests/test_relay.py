@@ -34,9 +34,8 @@ async def test_a_backlog_goes_out_in_order_and_the_pending_gauge_follows_it(
         relay_batch_size=100,
     )
     await ensure_topics(broker.bootstrap, [broker.prefix + TOPIC], partitions=1)
-    sessions = runtime_sessions
     now = datetime.now(UTC)
-    async with sessions() as session, session.begin():
+    async with runtime_sessions() as session, session.begin():
         rows = [
             {
                 "topic": TOPIC,
@@ -50,7 +49,7 @@ async def test_a_backlog_goes_out_in_order_and_the_pending_gauge_follows_it(
         await session.execute(insert(outbox), rows)
     producer = new_producer(settings)
     await producer.start()
-    relay = OutboxRelay(settings=settings, sessions=sessions, producer=producer)
+    relay = OutboxRelay(settings=settings, sessions=runtime_sessions, producer=producer)
 
     def pending() -> float | None:
         return REGISTRY.get_sample_value("reach_outbox_pending", {"service": "relay-test"})
@@ -59,7 +58,10 @@ async def test_a_backlog_goes_out_in_order_and_the_pending_gauge_follows_it(
         assert await relay.relay_once() == 100
         assert pending() == 150  # counted: the first full batch of a backlog
         monkeypatch.setattr(relay_module, "COUNT_EVERY_S", 3600.0)  # no count due from now on
-        async with sessions() as session, session.begin():  # arrives meanwhile, not counted yet
+        async with (
+            runtime_sessions() as session,
+            session.begin(),
+        ):  # arrives meanwhile, not counted yet
             await session.execute(insert(outbox), [{**rows[0], "value": b"250"}])
         assert await relay.relay_once() == 100
         assert pending() == 50  # the last count less what was sent since
@@ -68,7 +70,7 @@ async def test_a_backlog_goes_out_in_order_and_the_pending_gauge_follows_it(
         assert await relay.relay_once() == 0
     finally:
         await producer.stop()
-    async with sessions() as session:
+    async with runtime_sessions() as session:
         assert await session.scalar(select(func.count()).select_from(outbox)) == 0
 
     records = await broker.read(TOPIC, until=lambda r: len(r) >= 251)

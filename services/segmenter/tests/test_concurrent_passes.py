@@ -18,7 +18,7 @@ from reach_runtime.uow import UnitOfWork, UnitOfWorkFactory
 from reach_segmenter.adapters import memberships
 from reach_segmenter.adapters.catalog import CatalogCache
 from reach_segmenter.bootstrap import bootstrap
-from reach_segmenter.db.tables import BackfillLaneRow, BackfillRow
+from reach_segmenter.db.tables import BackfillLaneRow, BackfillRow, SegmentRow
 from reach_segmenter.handlers.backfills import run_page
 from reach_segmenter.handlers.portraits import on_portrait_updated, preloader
 from reach_segmenter.handlers.segments import create_segment
@@ -29,6 +29,8 @@ pytestmark = [pytest.mark.kafka, pytest.mark.postgres]
 NOW = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
 TOPIC = "reach.segment-memberships.v1"
 CLIENTS = 600
+Consume = Callable[[PortraitUpdated, UnitOfWork], Awaitable[None]]
+TRADERS = {"field": "trade_count", "op": "gte", "value": 1}  # the segment of every test here
 
 
 def portrait(n: int, version: int, trades: int) -> PortraitUpdated:
@@ -58,8 +60,7 @@ async def test_a_back_fill_and_the_stream_together_leave_every_client_where_its_
     )
     async with running(bootstrap(settings)) as (runtime, client):
         await eventually(lambda: runtime.consumer.caught_up)
-        rule = {"field": "trade_count", "op": "gte", "value": 1}
-        created = (await client.post("/segments", json={"name": "traders", "rule": rule})).json()
+        created = (await client.post("/segments", json={"name": "traders", "rule": TRADERS})).json()
         changes = []
         for version in (2, 3):
             for n in rng.sample(range(CLIENTS), CLIENTS // 2):
@@ -121,7 +122,7 @@ async def uows(postgres_url: str) -> AsyncIterator[UnitOfWorkFactory]:
         yield factory
 
 
-def consumer() -> Callable[[PortraitUpdated, UnitOfWork], Awaitable[None]]:
+def consumer() -> Consume:
     """What the consumer does with a portrait event in a batch: preload (locks first), handle."""
     catalogs = CatalogCache()
     preload = preloader(catalogs)
@@ -131,6 +132,19 @@ def consumer() -> Callable[[PortraitUpdated, UnitOfWork], Awaitable[None]]:
         await on_portrait_updated(event, uow, catalogs=catalogs)
 
     return consume
+
+
+async def traders(
+    uows: UnitOfWorkFactory, consume: Consume, first: list[PortraitUpdated]
+) -> tuple[SegmentRow, BackfillRow]:
+    """The clients' first portraits, stored as the consumer stores them; then the segment of
+    those who traded, created with its back-fill queued and not yet run."""
+    async with uows() as uow:
+        for event in first:
+            await consume(event, uow)
+        await uow.commit()
+    async with uows() as uow:
+        return await create_segment(uow=uow, name="traders", description="", rule=TRADERS)
 
 
 async def backfill_page(uows: UnitOfWorkFactory) -> bool:
@@ -143,12 +157,7 @@ async def test_a_back_fill_page_waits_for_a_batch_in_flight_and_decides_on_its_p
     uows: UnitOfWorkFactory,
 ) -> None:
     consume = consumer()
-    async with uows() as uow:
-        await consume(portrait(1, 1, trades=1), uow)
-        await uow.commit()
-    async with uows() as uow:
-        rule = {"field": "trade_count", "op": "gte", "value": 1}
-        segment, _job = await create_segment(uow=uow, name="traders", description="", rule=rule)
+    segment, _job = await traders(uows, consume, [portrait(1, 1, trades=1)])
 
     batch = uows()
     await consume(portrait(1, 2, trades=0), batch)  # in flight: C0001 stops trading
@@ -167,13 +176,7 @@ async def test_back_fill_lanes_run_side_by_side_and_each_waits_for_a_batch_in_fl
     uows: UnitOfWorkFactory,
 ) -> None:
     consume = consumer()
-    async with uows() as uow:
-        for n in range(40):
-            await consume(portrait(n, 1, trades=n % 2), uow)
-        await uow.commit()
-    async with uows() as uow:
-        rule = {"field": "trade_count", "op": "gte", "value": 1}
-        segment, job = await create_segment(uow=uow, name="traders", description="", rule=rule)
+    segment, job = await traders(uows, consume, [portrait(n, 1, trades=n % 2) for n in range(40)])
 
     in_flight = uows()  # a page of the other lane, holding what a page holds
     await CatalogCache().current(in_flight, lock="page")
