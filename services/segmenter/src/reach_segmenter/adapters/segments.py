@@ -8,11 +8,12 @@ was given are written at commit in one statement.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from reach_runtime.db import insert_for
 from reach_runtime.uow import UnitOfWork
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from reach_segmenter.adapters import memberships
@@ -130,3 +131,14 @@ class SegmentStore:
             .order_by(BackfillRow.number.desc())
             .limit(1)
         )
+
+
+async def end_backfills(
+    session: AsyncSession, which: ColumnElement[bool], status: str, now: datetime, **values: Any
+) -> None:
+    """End the running back-fill jobs `which` selects as `status` (done or superseded)."""
+    await session.execute(
+        update(BackfillRow)
+        .where(which, BackfillRow.status == "running")
+        .values(status=status, updated_at=now, finished_at=now, **values)
+    )

@@ -11,7 +11,6 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator, Callable
 from datetime import datetime
-from typing import Any
 
 from reach_runtime.db import insert_for
 from reach_runtime.uow import UnitOfWork
@@ -21,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from reach_segmenter.adapters.catalog import CatalogCache, segment_def
 from reach_segmenter.adapters.memberships import Scope, among
 from reach_segmenter.adapters.rule_sql import rule_clause
+from reach_segmenter.adapters.segments import end_backfills
 from reach_segmenter.db.tables import BackfillLaneRow, BackfillRow, PortraitRow, SegmentRow
 from reach_segmenter.domain.catalog import SegmentDef
 from reach_segmenter.domain.rules import AllOf, AnyOf, Condition, time_windows
@@ -73,7 +73,7 @@ async def run_page(*, uow: UnitOfWork, catalogs: CatalogCache, page_size: int, l
     segment = catalog.by_id.get(job.segment_id) if not archived else segment_def(row)
     if segment is None or (not archived and segment.version != job.segment_version):
         # A newer version's job does the work; the change that made it marked this one.
-        await end_jobs(uow.session, BackfillRow.id == job.id, "superseded", uow.clock.now())
+        await end_backfills(uow.session, BackfillRow.id == job.id, "superseded", uow.clock.now())
         await uow.commit()
         return True
     upper = await _upper_bound(uow, lane.after_client_id, page_size)
@@ -120,19 +120,10 @@ async def _advance(
         )
     )  # the row stays locked to commit: another lane's update waits for it, then sees it
     if lane.status == "done" and not await _running_lanes(uow, job.id):
-        await end_jobs(uow.session, BackfillRow.id == job.id, "done", now, done=BackfillRow.total)
+        await end_backfills(
+            uow.session, BackfillRow.id == job.id, "done", now, done=BackfillRow.total
+        )
     await uow.session.refresh(job)
-
-
-async def end_jobs(
-    session: AsyncSession, which: ColumnElement[bool], status: str, now: datetime, **values: Any
-) -> None:
-    """End the running jobs `which` selects as `status` (done or superseded)."""
-    await session.execute(
-        update(BackfillRow)
-        .where(which, BackfillRow.status == "running")
-        .values(status=status, updated_at=now, finished_at=now, **values)
-    )
 
 
 async def _free_lane(uow: UnitOfWork, job: BackfillRow, lanes: int) -> BackfillLaneRow | None:

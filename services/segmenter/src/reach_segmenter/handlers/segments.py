@@ -13,12 +13,11 @@ from sqlalchemy import func, select
 
 from reach_segmenter.adapters.catalog import bump, live_segments, load_catalog, segment_def
 from reach_segmenter.adapters.rule_sql import rule_clause
-from reach_segmenter.adapters.segments import SegmentStore
+from reach_segmenter.adapters.segments import SegmentStore, end_backfills
 from reach_segmenter.db.tables import BackfillRow, PortraitRow, SegmentRow, SegmentVersionRow
 from reach_segmenter.domain.catalog import Catalog, CycleError, SegmentDef
 from reach_segmenter.domain.rules import Rule, is_time_relative
 from reach_segmenter.domain.segment import parse_rule, rule_json
-from reach_segmenter.handlers.backfills import end_jobs
 
 
 def _parse(rule: Any) -> Rule:
@@ -54,7 +53,7 @@ def _check_plan(live: list[SegmentDef], rule_data: Any) -> None:
 async def _start_backfill(uow: UnitOfWork, segment: SegmentRow, reason: str) -> BackfillRow:
     """Supersede the segment's running job and queue a pass over every portrait."""
     now = uow.clock.now()
-    await end_jobs(uow.session, BackfillRow.segment_id == segment.id, "superseded", now)
+    await end_backfills(uow.session, BackfillRow.segment_id == segment.id, "superseded", now)
     total = await uow.session.scalar(select(func.count()).select_from(PortraitRow)) or 0
     last = await uow.session.scalar(
         select(func.max(BackfillRow.number)).where(BackfillRow.segment_id == segment.id)
