@@ -153,6 +153,16 @@ async def backfill_page(uows: UnitOfWorkFactory) -> bool:
         return await run_page(uow=uow, catalogs=CatalogCache(), page_size=100, lanes=2)
 
 
+async def a_page_waits_for(batch: UnitOfWork, uows: UnitOfWorkFactory) -> None:
+    """A back-fill page started while `batch` is in flight decides only after it commits."""
+    page = asyncio.ensure_future(backfill_page(uows))
+    await asyncio.sleep(0.5)
+    assert not page.done(), "the page decided while the batch was in flight"
+    await batch.commit()
+    await batch.__aexit__(None, None, None)
+    assert await asyncio.wait_for(page, timeout=10)
+
+
 async def test_a_back_fill_page_waits_for_a_batch_in_flight_and_decides_on_its_portrait(
     uows: UnitOfWorkFactory,
 ) -> None:
@@ -162,12 +172,7 @@ async def test_a_back_fill_page_waits_for_a_batch_in_flight_and_decides_on_its_p
     batch = uows()
     await consume(portrait(1, 2, trades=0), batch)  # in flight: C0001 stops trading
 
-    backfill = asyncio.ensure_future(backfill_page(uows))
-    await asyncio.sleep(0.5)
-    assert not backfill.done(), "the page decided while the batch was in flight"
-    await batch.commit()
-    await batch.__aexit__(None, None, None)
-    assert await asyncio.wait_for(backfill, timeout=10)
+    await a_page_waits_for(batch, uows)
     async with uows() as uow:
         assert await memberships.count(uow.session, segment.id) == 0
 
@@ -187,12 +192,7 @@ async def test_back_fill_lanes_run_side_by_side_and_each_waits_for_a_batch_in_fl
     assert not waiting.done(), "a batch read portraits while a page was evaluating them"
     await in_flight.__aexit__(None, None, None)
     await asyncio.wait_for(waiting, timeout=10)
-    second = asyncio.ensure_future(backfill_page(uows))
-    await asyncio.sleep(0.5)
-    assert not second.done(), "a page decided while the batch was in flight"
-    await batch.commit()
-    await batch.__aexit__(None, None, None)
-    assert await asyncio.wait_for(second, timeout=10)
+    await a_page_waits_for(batch, uows)
 
     async with uows() as uow:
         lanes = (
