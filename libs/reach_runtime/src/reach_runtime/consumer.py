@@ -30,6 +30,14 @@ Subscriptions = Mapping[str, Mapping[str, Handler]]
 # what the handlers will read one event at a time.
 Preload = Callable[[list[Event], UnitOfWork], Awaitable[None]]
 
+# aiokafka fetches a partition again only once its buffered records were taken, so a poll that
+# returns at once hands over records fetched while the previous batch was handled, and the ones
+# that reached the broker since then wait a whole batch more. Such a poll is topped up with one
+# more fetch, bounded by this wait (a fetch with data comes back in about a millisecond).
+TOP_UP_MS = 3
+# A poll that returned sooner than this did not wait for a fetch: its records had been buffered.
+BUFFERED_S = 0.0005
+
 TRANSIENT = (OperationalError, OSError, asyncio.TimeoutError, KafkaError)
 
 
@@ -128,10 +136,13 @@ class BatchConsumer:
         committing: asyncio.Future[None] | None = None
         try:
             while not self._stopping:
+                polled = time.perf_counter()
                 batches = await consumer.getmany(
                     timeout_ms=500, max_records=self._settings.consumer_max_records
                 )
                 if batches:
+                    if time.perf_counter() - polled < BUFFERED_S:
+                        batches = await self._top_up(consumer, batches)
                     await self.handle_batch(batches)
                     if committing is not None:
                         await committing
@@ -146,6 +157,18 @@ class BatchConsumer:
                 with contextlib.suppress(Exception):
                     await committing
             await consumer.stop()
+
+    async def _top_up(
+        self, consumer: AIOKafkaConsumer, batches: dict[TopicPartition, list[ConsumerRecord]]
+    ) -> dict[TopicPartition, list[ConsumerRecord]]:
+        """`batches` and what one more fetch brings within TOP_UP_MS, up to the batch size."""
+        room = self._settings.consumer_max_records - sum(len(rs) for rs in batches.values())
+        if room <= 0:
+            return batches
+        more = await consumer.getmany(timeout_ms=TOP_UP_MS, max_records=room)
+        for tp, records in more.items():
+            batches.setdefault(tp, []).extend(records)
+        return batches
 
     async def handle_batch(self, batches: Mapping[TopicPartition, list[ConsumerRecord]]) -> None:
         """One poll's records, from every partition it returned, in one transaction.

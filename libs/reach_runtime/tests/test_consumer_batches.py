@@ -1,0 +1,81 @@
+"""The batch consumer through a real broker: what reaches the broker while a batch is handled
+goes into the next batch, not the one after it (SQLite and PostgreSQL)."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+
+import pytest
+from reach_contracts import Event, WechatFollowed, WechatFollowedPayload
+from reach_runtime.clock import SystemClock
+from reach_runtime.consumer import BatchConsumer
+from reach_runtime.kafka import ensure_topics
+from reach_runtime.settings import ServiceSettings
+from reach_runtime.stack import Broker
+from reach_runtime.testing import eventually
+from reach_runtime.uow import UnitOfWork, UnitOfWorkFactory
+from sqlalchemy.ext.asyncio import async_sessionmaker
+
+pytestmark = pytest.mark.kafka
+TOPIC = "engagement.events.v1"
+
+
+def followed(event_id: str) -> WechatFollowed:
+    return WechatFollowed(
+        event_id=event_id,
+        occurred_at=datetime.now(UTC),
+        client_id="C00000001",
+        payload=WechatFollowedPayload(),
+    )
+
+
+async def test_what_arrives_during_a_batch_is_handled_in_the_next_batch(
+    database_url: str, runtime_sessions: async_sessionmaker, broker: Broker
+) -> None:
+    await ensure_topics(broker.bootstrap, [broker.prefix + TOPIC], partitions=1)
+    release = asyncio.Event()
+    first_started = asyncio.Event()
+    handled: list[tuple[UnitOfWork, str]] = []
+
+    async def on_followed(event: Event, uow: UnitOfWork) -> None:
+        handled.append((uow, event.event_id))
+        if event.event_id == "first":
+            first_started.set()
+            await release.wait()  # a slow batch: the next events reach the broker meanwhile
+
+    settings = ServiceSettings(
+        service_name="consumer-test",
+        database_url=database_url,
+        kafka_bootstrap_servers=broker.bootstrap,
+        kafka_topic_prefix=broker.prefix,
+    )
+    consumer = BatchConsumer(
+        settings=settings,
+        subscriptions={TOPIC: {"wechat.followed": on_followed}},
+        uow_factory=UnitOfWorkFactory(runtime_sessions, clock=SystemClock()),
+    )
+    running = asyncio.create_task(consumer.run())
+    try:
+        await broker.publish(TOPIC, followed("first"))
+        await asyncio.wait_for(first_started.wait(), timeout=30)
+        # Taking "first" made the client fetch again: "second" comes back in that fetch and
+        # waits in the client's buffer, which keeps the client from fetching "third".
+        await broker.publish(TOPIC, followed("second"))
+        await asyncio.sleep(1.0)
+        await broker.publish(TOPIC, followed("third"))
+        await asyncio.sleep(0.5)
+        release.set()
+        assert await eventually(lambda: len(handled) == 3, timeout_s=30)
+    finally:
+        consumer.stop()
+        release.set()
+        await asyncio.wait_for(running, timeout=30)
+
+    batches: list[list[str]] = []
+    for index, (uow, event_id) in enumerate(handled):
+        if index and uow is handled[index - 1][0]:
+            batches[-1].append(event_id)
+        else:
+            batches.append([event_id])
+    assert batches == [["first"], ["second", "third"]]
