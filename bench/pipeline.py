@@ -83,6 +83,7 @@ from profile_ingest import (
     machine_ticks,
     topic_partitions,
 )
+from replicate import replicate, spread
 from segment_latency import percentiles
 
 SERVICES = ("profile", "segmenter", "campaign", "notifier", "analytics")
@@ -398,7 +399,7 @@ _LABEL = re.compile(r'(\w+)="([^"]*)"')
 def parse_metrics(text: str) -> dict:
     lag_by_topic: dict[str, float] = {}
     processed_by_topic: dict[str, float] = {}
-    outbox = 0.0
+    outbox = dead_lettered = 0.0
     for line in text.splitlines():
         if line.startswith("reach_consumer_lag{"):
             labels, value = line[len("reach_consumer_lag{") :].rsplit("} ", 1)
@@ -410,7 +411,10 @@ def parse_metrics(text: str) -> dict:
             processed_by_topic[topic] = processed_by_topic.get(topic, 0) + float(value)
         elif line.startswith("reach_outbox_pending{"):
             outbox += float(line.rsplit(" ", 1)[1])
+        elif line.startswith("reach_events_dead_lettered_total{"):
+            dead_lettered += float(line.rsplit(" ", 1)[1])
     return {
+        "dead_lettered": dead_lettered,
         "lag": sum(lag_by_topic.values()),
         "lag_by_topic": lag_by_topic,
         "processed": sum(processed_by_topic.values()),
@@ -604,7 +608,9 @@ async def measure(opts: argparse.Namespace, clients: int) -> dict:
     )
     traces = Traces()
     result: dict[str, Any] = {
-        "clients": clients,
+        "clients": clients * opts.copies,
+        "simulated_clients": clients,
+        "copies": opts.copies,
         "days": opts.days,
         "start": workload.start,
         "events": len(workload.messages),
@@ -756,6 +762,18 @@ async def run_pipeline(
                     )
                 out["warmup"] = warm_out
                 marks = [("warm-up", first - t_origin)]
+                if opts.copies > 1 and result["complete"]:
+                    log(f"copying the state of {clients:,} clients {opts.copies} times")
+                    started = time.monotonic()
+                    out["copied_rows"] = {
+                        name: await replicate(url, clients, opts.copies, log=log)
+                        for name, url in urls.items()
+                    }
+                    out["copy_seconds"] = round(time.monotonic() - started, 1)
+                    slices = [
+                        (rate, spread(chunk, clients, opts.copies, opts.seed))
+                        for rate, chunk in slices
+                    ]
 
                 # fixed offered loads
                 index = len(warm)
@@ -799,9 +817,11 @@ async def run_pipeline(
                     n: round(proc_status(stack.pid(n))["hwm_kb"] / 1024, 1) for n in SERVICES
                 }
                 out["rss_mb_per_1k_clients"] = {
-                    n: round(v / clients * 1000, 2) for n, v in out["peak_rss_mb"].items()
+                    n: round(v / (clients * opts.copies) * 1000, 2)
+                    for n, v in out["peak_rss_mb"].items()
                 }
                 out["processed"] = {n: final.get(n, {}).get("processed") for n in SERVICES}
+                out["dead_lettered"] = {n: final.get(n, {}).get("dead_lettered") for n in SERVICES}
                 out["lag_by_topic_at_end"] = {
                     n: final.get(n, {}).get("lag_by_topic") for n in SERVICES
                 }
@@ -1033,6 +1053,11 @@ def table(result: dict) -> str:
             lines.append(
                 "  peak RSS MB: " + ", ".join(f"{n} {v}" for n, v in p["peak_rss_mb"].items())
             )
+        if any(p.get("dead_lettered", {}).values()):
+            lines.append(
+                "  DEAD-LETTERED (the figures above miss these events): "
+                + ", ".join(f"{n} {v:,.0f}" for n, v in p["dead_lettered"].items() if v)
+            )
         if w.get("per_service"):
             lines.append(
                 "  max lag in warm-up: "
@@ -1164,6 +1189,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--clients", type=int, default=10_000)
     parser.add_argument("--scale", type=lambda s: [int(x) for x in s.split(",")], default=None,
                         help="several population sizes, e.g. 10000,100000")  # fmt: skip
+    parser.add_argument("--copies", type=int, default=1,
+                        help="after the warm-up, copy the population's state this many times in "
+                             "all (bench/replicate.py): --clients 10000 --copies 100 measures the "
+                             "offered loads at 1M clients")  # fmt: skip
     parser.add_argument("--days", type=int, default=5, help="days of simulated history")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--rates", type=lambda s: [float(x) for x in s.split(",")],
