@@ -152,10 +152,29 @@ def values_table(session: AsyncSession, values: Sequence[str]) -> Any:
     compiled and prepared forms) differs with every count, and rendering it costs per value on
     each call; this one is the same statement whatever the count.
     """
-    if session.get_bind().dialect.name == "postgresql":
-        array = bindparam(None, list(values), type_=ARRAY(String))
-        return func.unnest(array).table_valued("value").render_derived()
-    return func.json_each(json.dumps(list(values))).table_valued("value")
+    dialect = session.get_bind().dialect.name
+    return _table_of(dialect, bindparam(None, values_param(dialect, values), type_=_list(dialect)))
+
+
+def named_values_table(dialect: str, name: str) -> Any:
+    """`values_table` with its strings left to the parameter `name`, so a statement built once
+    serves every call: bind `values_param(dialect, strings)` to it when executing."""
+    return _table_of(dialect, bindparam(name, type_=_list(dialect)))
+
+
+def values_param(dialect: str, values: Sequence[str]) -> Any:
+    """The value a `named_values_table` parameter takes on this database."""
+    return list(values) if dialect == "postgresql" else json.dumps(list(values))
+
+
+def _list(dialect: str) -> Any:
+    return ARRAY(String) if dialect == "postgresql" else String()
+
+
+def _table_of(dialect: str, parameter: Any) -> Any:
+    if dialect == "postgresql":
+        return func.unnest(parameter).table_valued("value").render_derived()
+    return func.json_each(parameter).table_valued("value")
 
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker:

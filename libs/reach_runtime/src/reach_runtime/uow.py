@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
@@ -21,14 +22,14 @@ from sqlalchemy import (
     cast,
     func,
     insert,
-    literal,
     select,
     true,
 )
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from reach_runtime.clock import Clock
-from reach_runtime.db import UTCDateTime, inbox, insert_for, outbox, values_table
+from reach_runtime.db import UTCDateTime, inbox, named_values_table, outbox, values_param
 from reach_runtime.telemetry import current_trace_headers
 
 T = TypeVar("T")
@@ -119,17 +120,13 @@ class UnitOfWork:
         concurrent claim of the same id waits for the other transaction and then skips it."""
         if not event_ids:
             return set()
-        ids = values_table(self.session, list(dict.fromkeys(event_ids)))
-        chosen = select(
-            literal(consumer_group, String()), ids.c.value, literal(self.clock.now(), UTCDateTime())
-        ).where(true())  # SQLite reads ON CONFLICT after a bare SELECT as a join's ON
-        statement = (
-            insert_for(self.session)(inbox)
-            .from_select(["consumer_group", "event_id", "processed_at"], chosen)
-            .on_conflict_do_nothing()
-            .returning(inbox.c.event_id)
-        )
-        return set(await self.session.scalars(statement))
+        dialect = self.session.get_bind().dialect.name
+        parameters = {
+            "consumer_group": consumer_group,
+            "ids": values_param(dialect, list(dict.fromkeys(event_ids))),
+            "now": self.clock.now(),
+        }
+        return set(await self.session.scalars(_claim(dialect), parameters))
 
     async def commit(self) -> None:
         for flush in self._before_commit:
@@ -158,6 +155,24 @@ class _Emitted:
     created_at: datetime
     keys: list[str | None]
     values: list[bytes]
+
+
+@functools.cache
+def _claim(dialect: str) -> Any:
+    """Insert the ids not recorded yet, returning them; built once per database (building it
+    per batch cost more than the statement, and left its parts for the garbage collector)."""
+    ids = named_values_table(dialect, "ids")
+    chosen = select(
+        bindparam("consumer_group", type_=String()),
+        ids.c.value,
+        bindparam("now", type_=UTCDateTime()),
+    ).where(true())  # SQLite reads ON CONFLICT after a bare SELECT as a join's ON
+    return (
+        (postgresql.insert if dialect == "postgresql" else sqlite.insert)(inbox)
+        .from_select(["consumer_group", "event_id", "processed_at"], chosen)
+        .on_conflict_do_nothing()
+        .returning(inbox.c.event_id)
+    )
 
 
 async def _write_outbox(session: AsyncSession, emitted: list[_Emitted]) -> None:
@@ -193,18 +208,28 @@ async def _write_outbox(session: AsyncSession, emitted: list[_Emitted]) -> None:
         values += e.values
         headers += [json.dumps([list(h) for h in e.headers])] * count
         times += [e.created_at] * count
+    await session.execute(
+        _OUTBOX_FROM_ARRAYS,
+        {"topic": topics, "key": keys, "value": values, "headers": headers, "created_at": times},
+    )
+
+
+def _outbox_from_arrays() -> Any:
     columns = {
-        "topic": bindparam("topic", topics, type_=ARRAY(String)),
-        "key": bindparam("key", keys, type_=ARRAY(String)),
-        "value": bindparam("value", values, type_=ARRAY(LargeBinary)),
-        "headers": bindparam("headers", headers, type_=ARRAY(Text)),
-        "created_at": bindparam("created_at", times, type_=ARRAY(DateTime(timezone=True))),
+        "topic": bindparam("topic", type_=ARRAY(String)),
+        "key": bindparam("key", type_=ARRAY(String)),
+        "value": bindparam("value", type_=ARRAY(LargeBinary)),
+        "headers": bindparam("headers", type_=ARRAY(Text)),
+        "created_at": bindparam("created_at", type_=ARRAY(DateTime(timezone=True))),
     }
     arrays = (
         func.unnest(*columns.values()).table_valued(*columns).render_derived()
     )  # a function scan gives the elements in array order, so ids follow the rows' order
     chosen = select(*(cast(arrays.c[n], JSON) if n == "headers" else arrays.c[n] for n in columns))
-    await session.execute(insert(outbox).from_select(list(columns), chosen))
+    return insert(outbox).from_select(list(columns), chosen)
+
+
+_OUTBOX_FROM_ARRAYS = _outbox_from_arrays()  # built once: see _claim
 
 
 class UnitOfWorkFactory:
