@@ -49,6 +49,9 @@ async def test_what_arrives_during_a_batch_is_handled_in_the_next_batch(
         database_url=database_url,
         kafka_bootstrap_servers=broker.bootstrap,
         kafka_topic_prefix=broker.prefix,
+        # Generous, so a slow machine does not decide the outcome: "third" is on the broker, so
+        # the top-up's fetch returns as soon as the broker answers.
+        consumer_top_up_ms=2_000,
     )
     consumer = BatchConsumer(
         settings=settings,

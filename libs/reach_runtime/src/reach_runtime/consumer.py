@@ -33,10 +33,9 @@ Preload = Callable[[list[Event], UnitOfWork], Awaitable[None]]
 # aiokafka fetches a partition again only once its buffered records were taken, so a poll that
 # returns at once hands over records fetched while the previous batch was handled, and the ones
 # that reached the broker since then wait a whole batch more. Such a poll is topped up with one
-# more fetch, bounded by this wait (a fetch with data comes back in about a millisecond).
-TOP_UP_MS = 3
+# more fetch, bounded by `consumer_top_up_ms` (a fetch with data comes back in about 1 ms).
 # A poll that returned sooner than this did not wait for a fetch: its records had been buffered.
-BUFFERED_S = 0.0005
+BUFFERED_S = 0.001
 
 TRANSIENT = (OperationalError, OSError, asyncio.TimeoutError, KafkaError)
 
@@ -100,6 +99,7 @@ class BatchConsumer:
         self._group = settings.consumer_group
         self._logical = {settings.topic(t): t for t in subscriptions}
         self._backoff = transient_backoff_s
+        self._top_up_ms = settings.consumer_top_up_ms
         self._service = settings.service_name
         self._stopping = False
         self.ready = asyncio.Event()
@@ -141,7 +141,7 @@ class BatchConsumer:
                     timeout_ms=500, max_records=self._settings.consumer_max_records
                 )
                 if batches:
-                    if time.perf_counter() - polled < BUFFERED_S:
+                    if self._top_up_ms and time.perf_counter() - polled < BUFFERED_S:
                         batches = await self._top_up(consumer, batches)
                     await self.handle_batch(batches)
                     if committing is not None:
@@ -161,11 +161,12 @@ class BatchConsumer:
     async def _top_up(
         self, consumer: AIOKafkaConsumer, batches: dict[TopicPartition, list[ConsumerRecord]]
     ) -> dict[TopicPartition, list[ConsumerRecord]]:
-        """`batches` and what one more fetch brings within TOP_UP_MS, up to the batch size."""
+        """`batches` and what one more fetch brings within `consumer_top_up_ms`, up to the
+        batch size."""
         room = self._settings.consumer_max_records - sum(len(rs) for rs in batches.values())
         if room <= 0:
             return batches
-        more = await consumer.getmany(timeout_ms=TOP_UP_MS, max_records=room)
+        more = await consumer.getmany(timeout_ms=self._top_up_ms, max_records=room)
         for tp, records in more.items():
             batches.setdefault(tp, []).extend(records)
         return batches

@@ -58,6 +58,13 @@ class ServiceSettings(BaseSettings):
         le=10_000,
         description="how long the broker may hold a fetch waiting for data (Kafka fetch.max.wait.ms)",
     )
+    consumer_top_up_ms: int = Field(
+        default=3,
+        ge=0,
+        le=10_000,
+        description="how long a poll that handed over buffered records waits for one more fetch"
+        " of what reached the broker meanwhile (0: never)",
+    )
     relay_batch_size: int = Field(default=500, ge=1, le=10_000)
     relay_poll_interval_ms: int = Field(default=200, ge=10, le=60_000)
     # authentication (reach_runtime.auth)
