@@ -142,7 +142,12 @@ def _serialize_sqlite_writers(engine: AsyncEngine) -> None:
 def insert_for(session: AsyncSession) -> Any:
     """The INSERT construct of the session's database (PostgreSQL or SQLite): it knows
     ON CONFLICT, which SQLAlchemy's generic insert does not."""
-    return postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    return insert_of(session.get_bind().dialect.name)
+
+
+def insert_of(dialect: str) -> Any:
+    """`insert_for` by the database's dialect name, for statements built once per database."""
+    return postgresql.insert if dialect == "postgresql" else sqlite.insert
 
 
 def values_table(session: AsyncSession, values: Sequence[str]) -> Any:

@@ -25,11 +25,17 @@ from sqlalchemy import (
     select,
     true,
 )
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from reach_runtime.clock import Clock
-from reach_runtime.db import UTCDateTime, inbox, named_values_table, outbox, values_param
+from reach_runtime.db import (
+    UTCDateTime,
+    inbox,
+    insert_of,
+    named_values_table,
+    outbox,
+    values_param,
+)
 from reach_runtime.telemetry import current_trace_headers
 
 T = TypeVar("T")
@@ -168,7 +174,7 @@ def _claim(dialect: str) -> Any:
         bindparam("now", type_=UTCDateTime()),
     ).where(true())  # SQLite reads ON CONFLICT after a bare SELECT as a join's ON
     return (
-        (postgresql.insert if dialect == "postgresql" else sqlite.insert)(inbox)
+        insert_of(dialect)(inbox)
         .from_select(["consumer_group", "event_id", "processed_at"], chosen)
         .on_conflict_do_nothing()
         .returning(inbox.c.event_id)
@@ -209,12 +215,14 @@ async def _write_outbox(session: AsyncSession, emitted: list[_Emitted]) -> None:
         headers += [json.dumps([list(h) for h in e.headers])] * count
         times += [e.created_at] * count
     await session.execute(
-        _OUTBOX_FROM_ARRAYS,
+        _outbox_from_arrays(),
         {"topic": topics, "key": keys, "value": values, "headers": headers, "created_at": times},
     )
 
 
+@functools.cache
 def _outbox_from_arrays() -> Any:
+    """Insert outbox rows from five array parameters; built once, as `_claim`."""
     columns = {
         "topic": bindparam("topic", type_=ARRAY(String)),
         "key": bindparam("key", type_=ARRAY(String)),
@@ -227,9 +235,6 @@ def _outbox_from_arrays() -> Any:
     )  # a function scan gives the elements in array order, so ids follow the rows' order
     chosen = select(*(cast(arrays.c[n], JSON) if n == "headers" else arrays.c[n] for n in columns))
     return insert(outbox).from_select(list(columns), chosen)
-
-
-_OUTBOX_FROM_ARRAYS = _outbox_from_arrays()  # built once: see _claim
 
 
 class UnitOfWorkFactory:
