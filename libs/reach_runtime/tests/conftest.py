@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
+from typing import Any
 
 import pytest
 from reach_runtime.db import create_engine, runtime_metadata, session_factory
+from reach_runtime.settings import ServiceSettings
+from reach_runtime.stack import Broker
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
 
@@ -35,3 +38,19 @@ async def postgres_runtime_sessions(postgres_url: str) -> AsyncIterator[async_se
     """`runtime_database` on PostgreSQL only, for what SQLite cannot show (overlapping writers)."""
     async with runtime_database(postgres_url) as sessions:
         yield sessions
+
+
+@pytest.fixture
+def broker_settings(database_url: str, broker: Broker) -> Callable[..., ServiceSettings]:
+    """Settings of a service on this test's database and broker (topics under its prefix),
+    with the fields given."""
+
+    def settings(**fields: Any) -> ServiceSettings:
+        return ServiceSettings(
+            database_url=database_url,
+            kafka_bootstrap_servers=broker.bootstrap,
+            kafka_topic_prefix=broker.prefix,
+            **fields,
+        )
+
+    return settings

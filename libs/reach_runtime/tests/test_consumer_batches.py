@@ -4,6 +4,7 @@ goes into the next batch, not the one after it (SQLite and PostgreSQL)."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 import pytest
@@ -31,7 +32,9 @@ def followed(event_id: str) -> WechatFollowed:
 
 
 async def test_what_arrives_during_a_batch_is_handled_in_the_next_batch(
-    database_url: str, runtime_sessions: async_sessionmaker, broker: Broker
+    runtime_sessions: async_sessionmaker,
+    broker: Broker,
+    broker_settings: Callable[..., ServiceSettings],
 ) -> None:
     await ensure_topics(broker.bootstrap, [broker.prefix + TOPIC], partitions=1)
     release = asyncio.Event()
@@ -44,11 +47,8 @@ async def test_what_arrives_during_a_batch_is_handled_in_the_next_batch(
             first_started.set()
             await release.wait()  # a slow batch: the next events reach the broker meanwhile
 
-    settings = ServiceSettings(
+    settings = broker_settings(
         service_name="consumer-test",
-        database_url=database_url,
-        kafka_bootstrap_servers=broker.bootstrap,
-        kafka_topic_prefix=broker.prefix,
         # Generous, so a slow machine does not decide the outcome: "third" is on the broker, so
         # the top-up's fetch returns as soon as the broker answers.
         consumer_top_up_ms=2_000,

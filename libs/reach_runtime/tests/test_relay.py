@@ -3,6 +3,7 @@ follows it without counting the outbox after every batch (SQLite and PostgreSQL)
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 import pytest
@@ -21,18 +22,12 @@ TOPIC = "reach.segment-memberships.v1"
 
 
 async def test_a_backlog_goes_out_in_order_and_the_pending_gauge_follows_it(
-    database_url: str,
     runtime_sessions: async_sessionmaker,
     broker: Broker,
+    broker_settings: Callable[..., ServiceSettings],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    settings = ServiceSettings(
-        service_name="relay-test",
-        database_url=database_url,
-        kafka_bootstrap_servers=broker.bootstrap,
-        kafka_topic_prefix=broker.prefix,
-        relay_batch_size=100,
-    )
+    settings = broker_settings(service_name="relay-test", relay_batch_size=100)
     await ensure_topics(broker.bootstrap, [broker.prefix + TOPIC], partitions=1)
     now = datetime.now(UTC)
     async with runtime_sessions() as session, session.begin():
