@@ -110,8 +110,12 @@ dead_letters = Table(
 )
 
 
-def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
-    """An async engine; SQLite files get WAL, a busy timeout and write-ahead locking."""
+def create_engine(url: str, *, pre_ping: bool = True, **kwargs: Any) -> AsyncEngine:
+    """An async engine; SQLite files get WAL, a busy timeout and write-ahead locking.
+
+    A PostgreSQL connection is checked before each use (`pre_ping`), so a request after a
+    database restart gets a fresh one; the check is three round trips per transaction, which a
+    loop that retries a transaction failing on a dead connection can go without."""
     if url.startswith("sqlite"):
         path = url.split(":///", 1)[-1]
         if path and path != ":memory:":
@@ -119,7 +123,7 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
         engine = create_async_engine(url, connect_args={"timeout": 30}, **kwargs)
         _serialize_sqlite_writers(engine)
         return engine
-    return create_async_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5, **kwargs)
+    return create_async_engine(url, pool_pre_ping=pre_ping, pool_size=5, max_overflow=5, **kwargs)
 
 
 def _serialize_sqlite_writers(engine: AsyncEngine) -> None:
