@@ -19,7 +19,8 @@ anyway.)
 
 from __future__ import annotations
 
-from typing import Literal
+import functools
+from typing import Any, Literal
 
 from reach_runtime.uow import UnitOfWork
 from sqlalchemy import select, text, update
@@ -69,13 +70,23 @@ class CatalogCache:
         catalog = uow.cache.get("catalog")
         if catalog is not None:
             return catalog
-        query = select(CatalogRow.version).where(CatalogRow.id == 1)
-        version = await uow.session.scalar(query.with_for_update(read=lock != "sweep"))
+        version = await uow.session.scalar(_locked_version(lock))
         if lock != "sweep" and uow.session.bind.dialect.name == "postgresql":
-            mode = "ROW EXCLUSIVE" if lock == "batch" else "SHARE"
-            await uow.session.execute(text(f"LOCK TABLE portraits IN {mode} MODE"))
+            await uow.session.execute(_portraits_lock(lock))
         if self._catalog is None or self._catalog.version != version:
             self._catalog = await load_catalog(uow.session)
             self.rebuilds += 1
         uow.cache["catalog"] = self._catalog
         return self._catalog
+
+
+@functools.cache
+def _locked_version(lock: Lock) -> Any:
+    """The catalog version, its row locked shared (batch, page) or exclusively (sweep)."""
+    query = select(CatalogRow.version).where(CatalogRow.id == 1)
+    return query.with_for_update(read=lock != "sweep")
+
+
+@functools.cache
+def _portraits_lock(lock: Lock) -> Any:
+    return text(f"LOCK TABLE portraits IN {'ROW EXCLUSIVE' if lock == 'batch' else 'SHARE'} MODE")

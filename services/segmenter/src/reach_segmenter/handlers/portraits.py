@@ -43,7 +43,7 @@ async def on_portrait_updated(
 
 
 def preloader(catalogs: CatalogCache) -> Preload:
-    """Lock the catalog, then load a batch's portraits and memberships in a few queries."""
+    """Lock the catalog, then load a batch's portraits and memberships in one query."""
 
     async def preload(events: list[Event], uow: UnitOfWork) -> None:
         await catalogs.current(uow)  # first: see the module docstring of adapters.catalog
