@@ -34,7 +34,6 @@ from reach_runtime.uow import UnitOfWorkFactory
 log = logging.getLogger(__name__)
 
 ROLES = ("api", "consume", "relay")
-FULL_COLLECTION_AFTER = 100  # middle-generation collections per full one (Python's default: 10)
 Worker = Callable[["Runtime"], Awaitable[None]]
 
 
@@ -114,13 +113,6 @@ class Runtime:
         # running service made, instead of stalling every loop for ~100 ms on a busy machine.
         gc.collect()
         gc.freeze()
-        # A batch's objects outlive the young collections made while it runs, so by the
-        # collector's count the old generation grows all the time and a full collection came
-        # every ~2 s at 1,000 events/s, stalling the loop 3-18 ms each. One after every 100
-        # middle collections instead of 10 makes them ten times rarer; the young ones still
-        # free almost all of the garbage (measured in docs/performance.md, eighth session).
-        young, middle, _ = gc.get_threshold()
-        gc.set_threshold(young, middle, FULL_COLLECTION_AFTER)
 
     async def _ensure_topics(self) -> None:
         """Every contract topic exists before anyone reads or writes it (compacted ones compacted)."""
