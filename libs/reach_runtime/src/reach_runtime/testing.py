@@ -205,20 +205,11 @@ async def units_of_work(
 @contextlib.contextmanager
 def selects(uow: UnitOfWork) -> Iterator[list[str]]:
     """The SELECT statements the unit of work sends to its database while the block runs."""
-    with statements(uow, starting="SELECT") as seen:
-        yield seen
-
-
-@contextlib.contextmanager
-def statements(uow: UnitOfWork, *, starting: str = "") -> Iterator[list[str]]:
-    """The statements the unit of work sends to its database while the block runs (those that
-    start with `starting`, if given), transaction control (BEGIN, COMMIT, ROLLBACK) aside."""
     seen: list[str] = []
     engine = uow.session.bind.sync_engine
 
     def count(_conn: object, _cursor: object, statement: str, *_: object) -> None:
-        head = statement.lstrip().upper()
-        if head.startswith(starting) and not head.startswith(("BEGIN", "COMMIT", "ROLLBACK")):
+        if statement.lstrip().upper().startswith("SELECT"):
             seen.append(statement)
 
     event.listen(engine, "before_cursor_execute", count)

@@ -13,9 +13,8 @@ taken before anything else is read and held until commit:
 - a sweep page holds the catalog row exclusively: it waits for both.
 So a page never decides on a portrait that a batch in flight is changing, nor a batch on
 memberships a page in flight is changing, and a segment change (which updates the catalog row)
-waits for every pass evaluating with the catalog it replaces. On PostgreSQL a batch and a page
-take both locks, in that order, in one call (`segment_catalog_locked`, made by a migration).
-(SQLite runs one writer at a time anyway.)
+waits for every pass evaluating with the catalog it replaces. (SQLite runs one writer at a time
+anyway.)
 """
 
 from __future__ import annotations
@@ -24,7 +23,7 @@ import functools
 from typing import Any, Literal
 
 from reach_runtime.uow import UnitOfWork
-from sqlalchemy import func, select, update
+from sqlalchemy import select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from reach_segmenter.db.tables import CatalogRow, SegmentRow
@@ -71,7 +70,9 @@ class CatalogCache:
         catalog = uow.cache.get("catalog")
         if catalog is not None:
             return catalog
-        version = await uow.session.scalar(_locked_version(lock, uow.session.bind.dialect.name))
+        version = await uow.session.scalar(_locked_version(lock))
+        if lock != "sweep" and uow.session.bind.dialect.name == "postgresql":
+            await uow.session.execute(_portraits_lock(lock))
         if self._catalog is None or self._catalog.version != version:
             self._catalog = await load_catalog(uow.session)
             self.rebuilds += 1
@@ -80,11 +81,12 @@ class CatalogCache:
 
 
 @functools.cache
-def _locked_version(lock: Lock, dialect: str) -> Any:
-    """The catalog version, read under the locks `lock` takes (see the module docstring)."""
-    if lock == "sweep":
-        return select(CatalogRow.version).where(CatalogRow.id == 1).with_for_update()
-    if dialect == "postgresql":  # both locks in one round trip, in this order (a migration's)
-        portraits_mode = "ROW EXCLUSIVE" if lock == "batch" else "SHARE"
-        return select(func.segment_catalog_locked(portraits_mode))
-    return select(CatalogRow.version).where(CatalogRow.id == 1)  # SQLite: one writer anyway
+def _locked_version(lock: Lock) -> Any:
+    """The catalog version, its row locked shared (batch, page) or exclusively (sweep)."""
+    query = select(CatalogRow.version).where(CatalogRow.id == 1)
+    return query.with_for_update(read=lock != "sweep")
+
+
+@functools.cache
+def _portraits_lock(lock: Lock) -> Any:
+    return text(f"LOCK TABLE portraits IN {'ROW EXCLUSIVE' if lock == 'batch' else 'SHARE'} MODE")
