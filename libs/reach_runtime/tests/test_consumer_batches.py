@@ -1,21 +1,30 @@
 """The batch consumer through a real broker: what reaches the broker while a batch is handled
-goes into the next batch, not the one after it (SQLite and PostgreSQL)."""
+goes into the next batch, not the one after it (SQLite and PostgreSQL); and a service's consumer,
+which takes its connections unchecked (no ping before each batch), retries a batch whose
+connection the database ended on a new one, losing and doubling nothing (PostgreSQL)."""
 
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Callable
 from datetime import UTC, datetime
+from pathlib import Path
 
+import asyncpg
 import pytest
 from reach_contracts import Event, WechatFollowed, WechatFollowedPayload
 from reach_runtime.clock import SystemClock
 from reach_runtime.consumer import BatchConsumer
+from reach_runtime.db import dead_letters, runtime_metadata
 from reach_runtime.kafka import ensure_topics
+from reach_runtime.service import Runtime, ServiceDefinition
 from reach_runtime.settings import ServiceSettings
 from reach_runtime.stack import Broker
 from reach_runtime.testing import eventually
 from reach_runtime.uow import UnitOfWork, UnitOfWorkFactory
+from sqlalchemy import func, select
+from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
 pytestmark = pytest.mark.kafka
@@ -82,3 +91,68 @@ async def test_what_arrives_during_a_batch_is_handled_in_the_next_batch(
         else:
             batches.append([event_id])
     assert batches == [["first"], ["second", "third"]]
+
+
+async def end_other_connections(database_url: str) -> int:
+    """Terminate every other connection to the database, as a restart or a failover would."""
+    url = make_url(database_url).set(drivername="postgresql")
+    connection = await asyncpg.connect(url.render_as_string(hide_password=False))
+    try:
+        return await connection.fetchval(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+            " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+    finally:
+        await connection.close()
+
+
+@pytest.mark.postgres
+async def test_a_batch_on_a_connection_the_database_ended_is_retried_on_a_new_one(
+    postgres_url: str, broker: Broker, caplog: pytest.LogCaptureFixture
+) -> None:
+    await ensure_topics(broker.bootstrap, [broker.prefix + TOPIC], partitions=1)
+    settings = ServiceSettings(
+        service_name="reconnect-test",
+        database_url=postgres_url,
+        kafka_bootstrap_servers=broker.bootstrap,
+        kafka_topic_prefix=broker.prefix,
+    )
+    runtime = Runtime(
+        ServiceDefinition(
+            name="reconnect-test",
+            settings=settings,
+            metadata=runtime_metadata,
+            migrations=Path(__file__).parent,  # not migrated: the tables are made below
+        )
+    )
+    async with runtime.engine.begin() as connection:
+        await connection.run_sync(runtime_metadata.create_all)
+    handled: list[str] = []
+
+    async def on_followed(event: Event, uow: UnitOfWork) -> None:
+        handled.append(event.event_id)
+
+    consumer = BatchConsumer(
+        settings=settings,
+        subscriptions={TOPIC: {"wechat.followed": on_followed}},
+        uow_factory=runtime.stream_uows,  # what the service's consumer runs on
+        transient_backoff_s=0.1,
+    )
+    running = asyncio.create_task(consumer.run())
+    try:
+        await broker.publish(TOPIC, followed("before"))
+        assert await eventually(lambda: handled == ["before"], timeout_s=30)
+        assert await end_other_connections(postgres_url) >= 1  # the consumer's pooled one
+        with caplog.at_level(logging.WARNING, logger="reach_runtime.consumer"):
+            await broker.publish(TOPIC, followed("after"))
+            assert await eventually(lambda: handled[-1:] == ["after"], timeout_s=30)
+    finally:
+        consumer.stop()
+        await asyncio.wait_for(running, timeout=30)
+    async with runtime.sessions() as session:
+        parked = await session.scalar(select(func.count()).select_from(dead_letters))
+    await runtime.engine.dispose()
+    await runtime.stream_engine.dispose()
+    # The batch found its connection dead (no check before use), and was retried, not parked.
+    assert "transient failure, retrying batch" in caplog.messages
+    assert handled == ["before", "after"] and parked == 0

@@ -3,15 +3,11 @@ clients — in one query however many clients it holds, and reads them right."""
 
 from __future__ import annotations
 
-import asyncio
 from datetime import UTC, datetime, timedelta
 
 from reach_contracts import Portrait, PortraitUpdated
-from reach_runtime import migrations
 from reach_runtime.clock import ManualClock
-from reach_runtime.db import create_engine, session_factory
-from reach_runtime.testing import selects
-from reach_runtime.uow import UnitOfWorkFactory
+from reach_runtime.testing import selects, units_of_work
 from reach_segmenter.adapters.catalog import CatalogCache
 from reach_segmenter.adapters.segments import SegmentStore
 from reach_segmenter.bootstrap import bootstrap
@@ -43,13 +39,10 @@ async def test_a_batch_reads_its_clients_portraits_and_memberships_in_one_query(
     database_url: str,
 ) -> None:
     definition = bootstrap(SegmenterSettings(database_url=database_url))
-    await asyncio.to_thread(
-        migrations.upgrade, definition.migrations, definition.metadata, database_url
-    )
-    engine = create_engine(database_url)
-    uows = UnitOfWorkFactory(session_factory(engine), clock=ManualClock(T0))
     catalogs = CatalogCache()
-    try:
+    async with units_of_work(
+        definition.migrations, definition.metadata, database_url, clock=ManualClock(T0)
+    ) as uows:
         async with uows() as uow:
             for name, rule in [
                 ("traders", {"field": "trade_count", "op": "gte", "value": 3}),
@@ -96,5 +89,3 @@ async def test_a_batch_reads_its_clients_portraits_and_memberships_in_one_query(
                         assert await store.member_of(c) == members.get(c, set()), c
                 counts.append(len(seen))
         assert counts == [1, 1]
-    finally:
-        await engine.dispose()
