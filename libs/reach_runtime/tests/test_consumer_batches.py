@@ -108,7 +108,10 @@ async def end_other_connections(database_url: str) -> int:
 
 @pytest.mark.postgres
 async def test_a_batch_on_a_connection_the_database_ended_is_retried_on_a_new_one(
-    postgres_url: str, broker: Broker, caplog: pytest.LogCaptureFixture
+    postgres_url: str,
+    postgres_runtime_sessions: async_sessionmaker,  # the runtime's tables on postgres_url
+    broker: Broker,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     await ensure_topics(broker.bootstrap, [broker.prefix + TOPIC], partitions=1)
     settings = ServiceSettings(
@@ -122,11 +125,9 @@ async def test_a_batch_on_a_connection_the_database_ended_is_retried_on_a_new_on
             name="reconnect-test",
             settings=settings,
             metadata=runtime_metadata,
-            migrations=Path(__file__).parent,  # not migrated: the tables are made below
+            migrations=Path(__file__).parent,  # not migrated: the fixture made the tables
         )
     )
-    async with runtime.engine.begin() as connection:
-        await connection.run_sync(runtime_metadata.create_all)
     handled: list[str] = []
 
     async def on_followed(event: Event, uow: UnitOfWork) -> None:
@@ -149,10 +150,9 @@ async def test_a_batch_on_a_connection_the_database_ended_is_retried_on_a_new_on
     finally:
         consumer.stop()
         await asyncio.wait_for(running, timeout=30)
-    async with runtime.sessions() as session:
+        await runtime.close_databases()
+    async with postgres_runtime_sessions() as session:
         parked = await session.scalar(select(func.count()).select_from(dead_letters))
-    await runtime.engine.dispose()
-    await runtime.stream_engine.dispose()
     # The batch found its connection dead (no check before use), and was retried, not parked.
     assert "transient failure, retrying batch" in caplog.messages
     assert handled == ["before", "after"] and parked == 0

@@ -39,8 +39,8 @@ async def test_two_arrival_orders_with_repeats_give_the_same_results(
     try:
         a, b = await results(first), await results(second)
     finally:
-        await first.engine.dispose()
-        await second.engine.dispose()
+        await first.close_databases()
+        await second.close_databases()
     assert a == b
     campaign = a["/campaigns/CMP-A"]
     assert (campaign["treated"]["clients"], campaign["treated"]["converted"]) == TREATED_A
@@ -58,7 +58,7 @@ async def test_a_conversion_that_arrives_before_its_touch_counts_by_event_time(
     try:
         body = (await results(runtime))["/campaigns/CMP-A"]
     finally:
-        await runtime.engine.dispose()
+        await runtime.close_databases()
     treated, holdout = GroupResult(*TREATED_A), GroupResult(*HOLDOUT_A)
     assert (body["treated"]["converted"], body["holdout"]["converted"]) == (12, 5)
     assert body["uplift"] == pytest.approx(treated.rate - holdout.rate)
@@ -83,7 +83,7 @@ async def test_the_stored_counts_equal_a_recount_and_the_migration_fills_them_fr
             stored = {c: await read_counts(session, c) for c in campaigns}
             assert stored == {c: await recount(session, c) for c in campaigns}
     finally:
-        await runtime.engine.dispose()
+        await runtime.close_databases()
     assert stored["CMP-A"]["delivery", "sent"][0] == 39  # C07 failed first, then was sent
     args = (definition.migrations, definition.metadata, database_url)
     await asyncio.to_thread(migrations.downgrade, *args, "3e29749e5e41")
@@ -93,4 +93,4 @@ async def test_the_stored_counts_equal_a_recount_and_the_migration_fills_them_fr
         async with again.sessions() as session:
             assert {c: await read_counts(session, c) for c in campaigns} == stored
     finally:
-        await again.engine.dispose()
+        await again.close_databases()

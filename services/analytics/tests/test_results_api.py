@@ -276,6 +276,6 @@ async def test_a_replay_of_the_topics_into_an_empty_database_gives_the_same_resu
         assert await replay(rebuilt, progress=False) >= len(scenario())
         assert await results(rebuilt) == before
     finally:
-        await rebuilt.engine.dispose()
+        await rebuilt.close_databases()
         if not database_url.startswith("sqlite"):
             await drop_database(empty)

@@ -64,7 +64,7 @@ async def test_a_replay_into_an_empty_database_equals_the_live_portraits(
         assert await replay(rebuilt, progress=False) == len(events)
         replayed_portraits = await _portraits(rebuilt)
     finally:
-        await rebuilt.engine.dispose()
+        await rebuilt.close_databases()
     assert replayed_portraits == live_portraits
 
 

@@ -171,6 +171,11 @@ class Runtime:
             await self.relay.producer.stop()
         if self._probe is not None:
             await self._probe.close()
+        await self.close_databases()
+
+    async def close_databases(self) -> None:
+        """Close both engines' connections (requests' and workers', and the consumer's and
+        relay's)."""
         await self.engine.dispose()
         await self.stream_engine.dispose()
 
@@ -213,8 +218,7 @@ async def _replay(definition: ServiceDefinition) -> None:
     try:
         count = await replay(runtime)
     finally:
-        await runtime.engine.dispose()
-        await runtime.stream_engine.dispose()
+        await runtime.close_databases()
     print(
         f"replayed {count:,} messages into {runtime.settings.effective_database_url.split('@')[-1]}"
     )
