@@ -66,9 +66,21 @@ async def _table_plan(connection: Any) -> dict[str, list[tuple[str, str, bool]]]
     }
 
 
-def _select_list(columns: list[tuple[str, str, bool]], clients: int) -> tuple[str, str]:
+def _originals(per_client: bool, clients: int) -> str:
+    """The rows of the simulated population: its clients' (`C` and at most `clients`), or, in a
+    table without a client id, the ones whose idempotency key is not a copy's."""
+    if not per_client:
+        return "idempotency_key !~ '~'"
+    return (
+        f"CASE WHEN client_id ~ '^C[0-9]{{8}}$' "
+        f"THEN substr(client_id, 2)::bigint <= {clients} ELSE false END"
+    )
+
+
+def _select_list(
+    columns: list[tuple[str, str, bool]], clients: int, per_client: bool
+) -> tuple[str, str]:
     names, exprs = [], []
-    per_client = any(c == "client_id" for c, _, _ in columns)
     for column, data_type, serial in columns:
         if serial:
             continue  # a new row number from the sequence
@@ -96,13 +108,9 @@ async def replicate(url: str, clients: int, copies: int, log: Any = print) -> di
         async with engine.connect() as connection:
             plan = await _table_plan(connection)
         for table, columns in sorted(plan.items()):
-            names, exprs = _select_list(columns, clients)
-            originals = (
-                f"CASE WHEN client_id ~ '^C[0-9]{{8}}$' "
-                f"THEN substr(client_id, 2)::bigint <= {clients} ELSE false END"
-                if any(c == "client_id" for c, _, _ in columns)
-                else "idempotency_key !~ '~'"
-            )
+            per_client = any(c == "client_id" for c, _, _ in columns)
+            names, exprs = _select_list(columns, clients, per_client)
+            originals = _originals(per_client, clients)
             started = time.perf_counter()
             added = 0
             for first in range(1, copies, COPIES_PER_STATEMENT):
