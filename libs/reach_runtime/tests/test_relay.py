@@ -7,6 +7,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 
 import pytest
+from aiokafka.errors import MessageSizeTooLargeError
 from prometheus_client import REGISTRY
 from reach_runtime import relay as relay_module
 from reach_runtime.db import outbox
@@ -70,3 +71,34 @@ async def test_a_backlog_goes_out_in_order_and_the_pending_gauge_follows_it(
 
     records = await broker.read(TOPIC, until=lambda r: len(r) >= 251)
     assert [int(r.value) for r in records] == list(range(251))
+
+
+async def test_a_batch_kafka_refuses_stays_in_the_outbox(
+    runtime_sessions: async_sessionmaker,
+    broker: Broker,
+    broker_settings: Callable[..., ServiceSettings],
+) -> None:
+    """The relay deletes a batch as it takes it; the deletion must not outlive a failed send."""
+    settings = broker_settings(service_name="relay-refused")
+    await ensure_topics(broker.bootstrap, [broker.prefix + TOPIC], partitions=1)
+    now = datetime.now(UTC)
+    values = [b"first", b"x" * 2_000_000, b"third"]  # the middle one is over the request limit
+    async with runtime_sessions() as session, session.begin():
+        await session.execute(
+            insert(outbox),
+            [
+                {"topic": TOPIC, "key": "C1", "value": v, "headers": [], "created_at": now}
+                for v in values
+            ],
+        )
+    producer = new_producer(settings)
+    await producer.start()
+    relay = OutboxRelay(settings=settings, sessions=runtime_sessions, producer=producer)
+    try:
+        with pytest.raises(MessageSizeTooLargeError):
+            await relay.relay_once()
+    finally:
+        await producer.stop()
+    async with runtime_sessions() as session:
+        kept = (await session.scalars(select(outbox.c.value).order_by(outbox.c.id))).all()
+    assert kept == values
