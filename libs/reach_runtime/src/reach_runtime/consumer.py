@@ -125,6 +125,7 @@ class BatchConsumer:
             auto_offset_reset="earliest",
             max_poll_records=self._settings.consumer_max_records,
             fetch_max_wait_ms=self._settings.consumer_fetch_max_wait_ms,
+            fetch_min_bytes=self._settings.consumer_fetch_min_bytes,
             isolation_level="read_committed",
         )
         await consumer.start()

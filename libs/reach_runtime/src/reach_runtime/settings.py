@@ -58,6 +58,13 @@ class ServiceSettings(BaseSettings):
         le=10_000,
         description="how long the broker may hold a fetch waiting for data (Kafka fetch.max.wait.ms)",
     )
+    consumer_fetch_min_bytes: int = Field(
+        default=1,
+        ge=1,
+        le=52_428_800,
+        description="bytes a fetch waits for, up to consumer_fetch_max_wait_ms (Kafka"
+        " fetch.min.bytes): above 1, a consumer off the outreach path takes fewer, larger batches",
+    )
     consumer_top_up_ms: int = Field(
         default=3,
         ge=0,

@@ -9,6 +9,10 @@ from reach_runtime.settings import ServiceSettings
 class AnalyticsSettings(ServiceSettings):
     service_name: str = "analytics"
     http_port: int = 8105
+    # Analytics is off the outreach path: a conversion counted half a second later changes
+    # nothing, so its consumer waits for 64 KB (or the fetch wait, 500 ms) and takes one batch
+    # where it would take a dozen, leaving the cores to profile → segmenter → campaign → notifier.
+    consumer_fetch_min_bytes: int = 65_536
     attribution_window_days: float = Field(
         default=7.0, gt=0, le=365, description="for decisions whose event names no window"
     )
