@@ -88,6 +88,7 @@ from segment_latency import percentiles
 
 SERVICES = ("profile", "segmenter", "campaign", "notifier", "analytics")
 MEMBERSHIPS = "reach.segment-memberships.v1"
+PORTRAITS = "reach.portraits.v1"
 DELIVERIES = "reach.deliveries.v1"
 OUTREACH = "reach.outreach.v1"
 CALLBACK_SECRET = "bench-callback-secret"
@@ -493,11 +494,17 @@ async def wait_drained(
 
 
 class Tap:
-    """Reads the memberships, outreach and deliveries topics from the beginning."""
+    """Reads the portraits, memberships, outreach and deliveries topics from the beginning.
+
+    Kafka stamps each record with its producer's clock when the relay hands it over, so a
+    membership change's time splits into profile's hop (upstream event → the portrait it
+    caused), segmenter's hop (→ the membership event) and the tap's own read."""
 
     def __init__(self, bootstrap: str, prefix: str, traces: Traces) -> None:
         self.bootstrap, self.prefix, self.traces = bootstrap, prefix, traces
-        self.memberships: list[tuple[int | None, float, str]] = []  # (index, arrival, type)
+        # (index, arrival, type, the record's timestamp)
+        self.memberships: list[tuple[int | None, float, str, float]] = []
+        self.portrait_at: dict[int, float] = {}  # index → the first portrait it caused, stamped
         self.sent: list[tuple[int | None, float, str, str]] = []  # (index, arrival, channel, id)
         self.outreach: list[tuple[int | None, str]] = []
         self.deliveries: list[tuple[int | None, str]] = []
@@ -505,7 +512,7 @@ class Tap:
     async def run(self) -> None:
         from aiokafka import AIOKafkaConsumer
 
-        names = [self.prefix + t for t in (MEMBERSHIPS, OUTREACH, DELIVERIES)]
+        names = [self.prefix + t for t in (PORTRAITS, MEMBERSHIPS, OUTREACH, DELIVERIES)]
         tps = await topic_partitions(self.bootstrap, names)
         consumer = AIOKafkaConsumer(
             bootstrap_servers=self.bootstrap,
@@ -525,10 +532,14 @@ class Tap:
                     kind = tp.topic[len(self.prefix) :]
                     for record in records:
                         index = self.traces.index_of(record.headers)
+                        if kind == PORTRAITS:
+                            if index is not None:
+                                self.portrait_at.setdefault(index, record.timestamp / 1000)
+                            continue
                         event = json.loads(record.value)
                         etype = event.get("event_type", "?")
                         if kind == MEMBERSHIPS:
-                            self.memberships.append((index, now, etype))
+                            self.memberships.append((index, now, etype, record.timestamp / 1000))
                         elif kind == OUTREACH:
                             self.outreach.append((index, etype))
                         else:
@@ -718,7 +729,15 @@ async def run_pipeline(
                 sampler = Sampler(stack, http)
                 tap = Tap(opts.bootstrap, prefix, traces)
                 tasks = [asyncio.create_task(sampler.run()), asyncio.create_task(tap.run())]
-                await sampler.next()
+                idle_from = (await sampler.next())["t"]
+                # what the five cost with nothing to do: background loops, relays, the scrapes
+                await asyncio.sleep(opts.idle)
+                idle_to = (await sampler.next())["t"]
+                out["idle_cores"] = {
+                    n: round(v / (idle_to - idle_from), 3)
+                    for n, v in cpu_between(sampler.samples, idle_from, idle_to).items()
+                }
+                log(f"idle for {idle_to - idle_from:.0f}s: cores used {out['idle_cores']}")
                 base_processed = sampler.latest()["profile"]["processed"]
                 t_origin = time.time()
 
@@ -827,7 +846,7 @@ async def run_pipeline(
                 }
                 out["decisions"] = _count(t for _, t in tap.outreach)
                 out["deliveries"] = _count(t for _, t in tap.deliveries)
-                out["memberships"] = _count(t for _, _, t in tap.memberships)
+                out["memberships"] = _count(t for _, _, t, _ in tap.memberships)
                 out["provider_received"] = {
                     "email": len(smtp.arrivals), "sms": len(sms.arrivals),
                     "push": len(push.arrivals), "wechat": len(wechat.arrivals),
@@ -889,10 +908,16 @@ def phase_stats(rate, lo, hi, first, last, drained, sent_at, tap, providers, sam
     untraced = sum(1 for index, *_ in tap.sent if index is None)
     entered: list[float] = []
     changes: list[float] = []
-    for index, arrival, etype in list(tap.memberships):
+    hops: dict[str, list[float]] = {"profile": [], "segmenter": [], "tap": []}
+    for index, arrival, etype, stamped in list(tap.memberships):
         if index is None or not lo <= index < hi:
             continue
         changes.append(arrival - sent_at[index])
+        portrait = tap.portrait_at.get(index)
+        if portrait is not None:
+            hops["profile"].append(portrait - sent_at[index])
+            hops["segmenter"].append(stamped - portrait)
+            hops["tap"].append(arrival - stamped)
         if etype == "segment.entered":
             entered.append(arrival - sent_at[index])
     entry: dict[str, Any] = {
@@ -911,6 +936,8 @@ def phase_stats(rate, lo, hi, first, last, drained, sent_at, tap, providers, sam
         "to_delivery_event": {"count": len(to_event), **percentiles(to_event)},
         "segment_entered": {"count": len(entered), **percentiles(entered)},
         "segment_changes": {"count": len(changes), **percentiles(changes)},
+        # where a segment change's time went (Kafka's record timestamps; ms resolution)
+        "segment_hops": {hop: percentiles(values) for hop, values in hops.items()},
         "sends_without_trace_so_far": untraced,
     }
     if rate is not None:
@@ -925,10 +952,13 @@ def phase_stats(rate, lo, hi, first, last, drained, sent_at, tap, providers, sam
 
 def _phase_line(entry: dict) -> str:
     e, s = entry["end_to_end"], entry["segment_changes"]
+    hops = ", ".join(
+        f"{hop} {h['p50_ms']}/{h['p99_ms']}" for hop, h in entry["segment_hops"].items()
+    )
     return (
         f"{entry['rate']:g}/s (achieved {entry['achieved_rate']:,.0f}/s): e2e n={e['sends']} "
         f"p50 {e['p50_ms']} p99 {e['p99_ms']} max {e['max_ms']} ms; segment n={s['count']} "
-        f"p50 {s['p50_ms']} p99 {s['p99_ms']} ms; drained "
+        f"p50 {s['p50_ms']} p99 {s['p99_ms']} ms ({hops} ms); drained "
         f"{entry.get('drained_seconds_after_last_publish')}s after the last publish"
     )
 
@@ -1211,6 +1241,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--profile", choices=SERVICES, default=None,
                         help="run this service under pyinstrument")  # fmt: skip
     parser.add_argument("--profile-interval", type=float, default=0.002)
+    parser.add_argument(
+        "--idle", type=float, default=10, help="seconds the services are watched idle first"
+    )
     parser.add_argument("--log-dir", default=None)
     parser.add_argument("--keep-topics", action="store_true")
     parser.add_argument(
