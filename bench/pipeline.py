@@ -694,7 +694,6 @@ async def run_pipeline(
     clock_start = at(period_end, dtime(10, 0))
     env = {
         "KAFKA_TOPIC_PREFIX": prefix,
-        "RELAY_POLL_INTERVAL_MS": "50",
         "SWEEP_INTERVAL_S": "60",
         "CLOCK_START": clock_start.isoformat(),
         "CLOCK_WALL_START": str(time.time()),
@@ -703,6 +702,7 @@ async def run_pipeline(
     }
     if not opts.provider_limits:
         env |= {f"{c}_RATE_PER_S": "100000" for c in ("EMAIL", "SMS", "PUSH", "WECHAT")}
+    env |= dict(pair.split("=", 1) for pair in opts.set)
     total = len(warm) + sum(len(c) for _, c in slices)
     sent_at = [0.0] * total
     out: dict[str, Any] = {"provider_rate_limits": "default" if opts.provider_limits else "off"}
@@ -1241,6 +1241,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--profile", choices=SERVICES, default=None,
                         help="run this service under pyinstrument")  # fmt: skip
     parser.add_argument("--profile-interval", type=float, default=0.002)
+    parser.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="a setting for every service, e.g. RELAY_POLL_INTERVAL_MS=200 (repeatable)",
+    )
     parser.add_argument(
         "--idle", type=float, default=10, help="seconds the services are watched idle first"
     )

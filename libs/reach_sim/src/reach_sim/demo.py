@@ -136,7 +136,7 @@ async def run() -> None:
     days = int(os.environ.get("DEMO_DAYS", "30"))
     start = datetime.now(SHANGHAI).date() - timedelta(days=days)
     clock: Clock
-    env = {"KAFKA_TOPIC_PREFIX": prefix, "RELAY_POLL_INTERVAL_MS": "50", "SWEEP_INTERVAL_S": "60"}
+    env = {"KAFKA_TOPIC_PREFIX": prefix, "SWEEP_INTERVAL_S": "60"}
     if os.environ.get("DEMO_SPEED"):
         speed = float(os.environ["DEMO_SPEED"])
         # simulated time starts when the services are up (about 20 s from now)
