@@ -21,7 +21,7 @@ pytestmark = [pytest.mark.kafka, pytest.mark.postgres, pytest.mark.system]
 async def test_profile_runs_as_separate_migrate_api_consume_and_relay_processes(
     broker: Broker, postgres_url: str, tmp_path: Path
 ) -> None:
-    env = {"KAFKA_TOPIC_PREFIX": broker.prefix, "RELAY_POLL_INTERVAL_MS": "50"}
+    env = {"KAFKA_TOPIC_PREFIX": broker.prefix}  # the relay process is woken by NOTIFY
     migrate = await asyncio.to_thread(
         subprocess.run,
         [sys.executable, "-m", "reach_profile", "migrate"],

@@ -11,7 +11,6 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
-import asyncpg
 import pytest
 from reach_contracts import Event, WechatFollowed, WechatFollowedPayload
 from reach_runtime.clock import SystemClock
@@ -21,10 +20,9 @@ from reach_runtime.kafka import ensure_topics
 from reach_runtime.service import Runtime, ServiceDefinition
 from reach_runtime.settings import ServiceSettings
 from reach_runtime.stack import Broker
-from reach_runtime.testing import eventually
+from reach_runtime.testing import end_other_connections, eventually
 from reach_runtime.uow import UnitOfWork, UnitOfWorkFactory
 from sqlalchemy import func, select
-from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
 pytestmark = pytest.mark.kafka
@@ -91,19 +89,6 @@ async def test_what_arrives_during_a_batch_is_handled_in_the_next_batch(
         else:
             batches.append([event_id])
     assert batches == [["first"], ["second", "third"]]
-
-
-async def end_other_connections(database_url: str) -> int:
-    """Terminate every other connection to the database, as a restart or a failover would."""
-    url = make_url(database_url).set(drivername="postgresql")
-    connection = await asyncpg.connect(url.render_as_string(hide_password=False))
-    try:
-        return await connection.fetchval(
-            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
-            " WHERE datname = current_database() AND pid <> pg_backend_pid()"
-        )
-    finally:
-        await connection.close()
 
 
 @pytest.mark.postgres

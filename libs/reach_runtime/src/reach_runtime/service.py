@@ -26,6 +26,7 @@ from reach_runtime.dead_letter_api import router as dead_letter_router
 from reach_runtime.http import BodyLimit, NoNul, health, install_error_handlers
 from reach_runtime.kafka import ensure_topics, new_producer
 from reach_runtime.logs import configure_logging
+from reach_runtime.outbox_signal import OutboxSignal, listen
 from reach_runtime.relay import OutboxRelay
 from reach_runtime.settings import ServiceSettings
 from reach_runtime.telemetry import configure_tracing
@@ -73,6 +74,9 @@ class Runtime:
         self.stream_uows = UnitOfWorkFactory(
             self.stream_sessions, clock=self.clock, on_commit=self._outbox_written
         )
+        # A process without a relay (the api or consume role) tells the relay process by NOTIFY.
+        postgres = url.startswith("postgresql")
+        self._signal = OutboxSignal(self.stream_engine) if postgres else None
         self.relay: OutboxRelay | None = None
         self.consumer: BatchConsumer | None = None
         self._probe: AIOKafkaClient | None = None
@@ -82,6 +86,8 @@ class Runtime:
     def _outbox_written(self) -> None:
         if self.relay is not None:
             self.relay.wake()
+        elif self._signal is not None:
+            self._signal.send()
 
     async def start(self, roles: Sequence[str]) -> None:
         """Start the loops of the given roles in this event loop."""
@@ -97,6 +103,10 @@ class Runtime:
                 settings=self.settings, sessions=self.stream_sessions, producer=producer
             )
             self._spawn(self.relay.run(), "relay")
+            if self._signal is not None:
+                self._spawn(
+                    listen(self.settings.effective_database_url, self.relay.wake), "outbox-listener"
+                )
         if "consume" in roles:
             if self.definition.subscriptions:
                 self.consumer = BatchConsumer(
@@ -171,6 +181,8 @@ class Runtime:
             await self.relay.producer.stop()
         if self._probe is not None:
             await self._probe.close()
+        if self._signal is not None:
+            await self._signal.close()
         await self.close_databases()
 
     async def close_databases(self) -> None:

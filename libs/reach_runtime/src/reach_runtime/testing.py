@@ -126,6 +126,22 @@ async def drop_database(url: str) -> None:
         await admin.close()
 
 
+async def end_other_connections(database_url: str) -> int:
+    """Terminate every other connection to the database, as a restart or a failover would;
+    returns how many there were."""
+    import asyncpg
+
+    url = make_url(database_url).set(drivername="postgresql")
+    connection = await asyncpg.connect(url.render_as_string(hide_password=False))
+    try:
+        return await connection.fetchval(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+            " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+    finally:
+        await connection.close()
+
+
 @pytest.fixture
 async def postgres_url(postgres_server: str) -> AsyncIterator[str]:
     """A new, empty PostgreSQL database for one test, dropped afterwards."""
