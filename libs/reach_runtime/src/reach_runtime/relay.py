@@ -8,7 +8,7 @@ import time
 from collections import Counter
 
 from aiokafka import AIOKafkaProducer
-from sqlalchemy import Delete, delete, func, select
+from sqlalchemy import ARRAY, BigInteger, ColumnElement, any_, bindparam, delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from reach_runtime import metrics
@@ -60,13 +60,12 @@ class OutboxRelay:
                     pass
 
     async def relay_once(self) -> int:
-        """Publish one batch of rows; returns how many were published.
-
-        The batch is taken and deleted in one statement and the deletion commits only once
-        Kafka has acknowledged every row, so a failed send rolls the rows back into the outbox.
-        On PostgreSQL the rows are locked in order: a second relay waits instead of reordering."""
+        """Publish one batch of rows; returns how many were published."""
         async with self._sessions() as session, session.begin():
-            rows = sorted((await session.execute(self._take(session))).all(), key=lambda r: r.id)
+            query = select(outbox).order_by(outbox.c.id).limit(self._settings.relay_batch_size)
+            if session.bind.dialect.name == "postgresql":
+                query = query.with_for_update()  # a second relay waits instead of reordering
+            rows = (await session.execute(query)).all()
             if not rows:
                 self._pending = 0
                 metrics.outbox_pending.labels(self._settings.service_name).set(0)
@@ -82,6 +81,7 @@ class OutboxRelay:
             ]
             for delivery in deliveries:  # every one is in the producer's batches already
                 await delivery
+            await session.execute(delete(outbox).where(_among(session, [r.id for r in rows])))
             for topic, sent in Counter(row.topic for row in rows).items():
                 metrics.relayed.labels(self._settings.service_name, topic).inc(sent)
             if len(rows) < self._settings.relay_batch_size:
@@ -96,13 +96,9 @@ class OutboxRelay:
         metrics.outbox_pending.labels(self._settings.service_name).set(self._pending)
         return len(rows)
 
-    def _take(self, session: AsyncSession) -> Delete:
-        """`DELETE … WHERE id IN (the first rows by id) RETURNING` them."""
-        first = select(outbox.c.id).order_by(outbox.c.id).limit(self._settings.relay_batch_size)
-        if session.get_bind().dialect.name == "postgresql":
-            first = first.with_for_update()
-        return (
-            delete(outbox)
-            .where(outbox.c.id.in_(first.scalar_subquery()))
-            .returning(outbox.c.id, outbox.c.topic, outbox.c.key, outbox.c.value, outbox.c.headers)
-        )
+
+def _among(session: AsyncSession, ids: list[int]) -> ColumnElement[bool]:
+    """`id IN ids`; on PostgreSQL one array parameter rather than one parameter per id."""
+    if session.get_bind().dialect.name == "postgresql":
+        return outbox.c.id == any_(bindparam("ids", ids, type_=ARRAY(BigInteger)))
+    return outbox.c.id.in_(ids)
