@@ -37,6 +37,7 @@ import json
 import os
 import platform
 import random
+import statistics
 import sys
 import tempfile
 import time
@@ -448,49 +449,51 @@ async def measure_latency(opts: argparse.Namespace) -> dict:
         baseline_topic = service.prefix + "bench.baseline"
         await create_topic(opts.bootstrap, baseline_topic, partitions=4)
         runs = []
-        for rate in rates:
-            paced = changes(opts.clients, int(rate * opts.duration), last)
-            log(f"  {rate}/s baseline: bare produce -> consume")
-            baseline = await paced_round_trip(
-                opts.bootstrap, baseline_topic, baseline_topic, paced, rate, portrait_key, 30
-            )
-            processed_before = await service.processed()
-            batches_before = await batch_totals(service)
-            log(f"  {rate}/s segmenter: portrait -> membership event")
-            subject = await paced_round_trip(
-                opts.bootstrap,
-                service.prefix + PORTRAITS,
-                service.prefix + MEMBERSHIPS,
-                paced,
-                rate,
-                membership_key,
-                opts.timeout,
-            )
-            subject["processed"] = int(await service.processed() - processed_before)
-            after = await batch_totals(service)
-            seconds, batches = after[0] - batches_before[0], after[1] - batches_before[1]
-            # One transaction per partition batch, partitions one after another: a change
-            # waits for the batches ahead of it.
-            subject["partition_batches"] = int(batches)
-            subject["mean_batch_ms"] = round(seconds / batches * 1000, 1) if batches else None
-            subject["mean_batch_changes"] = (
-                round(subject["processed"] / batches, 1) if batches else None
-            )
-            log(
-                f"    baseline p50 {baseline['p50_ms']} p99 {baseline['p99_ms']} ms; "
-                f"segmenter p50 {subject['p50_ms']} p99 {subject['p99_ms']} ms"
-            )
-            runs.append(
-                {
-                    "rate_per_s": rate,
-                    "changes": len(paced),
-                    "baseline": baseline,
-                    "segmenter": subject,
-                    "p99_ratio": round(subject["p99_ms"] / baseline["p99_ms"], 1)
-                    if subject["p99_ms"] and baseline["p99_ms"]
-                    else None,
-                }
-            )
+        for repeat in range(opts.repeat):
+            for rate in rates:
+                paced = changes(opts.clients, int(rate * opts.duration), last)
+                log(f"  {rate}/s baseline: bare produce -> consume")
+                baseline = await paced_round_trip(
+                    opts.bootstrap, baseline_topic, baseline_topic, paced, rate, portrait_key, 30
+                )
+                processed_before = await service.processed()
+                batches_before = await batch_totals(service)
+                log(f"  {rate}/s segmenter: portrait -> membership event")
+                subject = await paced_round_trip(
+                    opts.bootstrap,
+                    service.prefix + PORTRAITS,
+                    service.prefix + MEMBERSHIPS,
+                    paced,
+                    rate,
+                    membership_key,
+                    opts.timeout,
+                )
+                subject["processed"] = int(await service.processed() - processed_before)
+                after = await batch_totals(service)
+                seconds, batches = after[0] - batches_before[0], after[1] - batches_before[1]
+                # One transaction per partition batch, partitions one after another: a change
+                # waits for the batches ahead of it.
+                subject["partition_batches"] = int(batches)
+                subject["mean_batch_ms"] = round(seconds / batches * 1000, 1) if batches else None
+                subject["mean_batch_changes"] = (
+                    round(subject["processed"] / batches, 1) if batches else None
+                )
+                log(
+                    f"    baseline p50 {baseline['p50_ms']} p99 {baseline['p99_ms']} ms; "
+                    f"segmenter p50 {subject['p50_ms']} p99 {subject['p99_ms']} ms"
+                )
+                runs.append(
+                    {
+                        "rate_per_s": rate,
+                        "repeat": repeat + 1,
+                        "changes": len(paced),
+                        "baseline": baseline,
+                        "segmenter": subject,
+                        "p99_ratio": round(subject["p99_ms"] / baseline["p99_ms"], 1)
+                        if subject["p99_ms"] and baseline["p99_ms"]
+                        else None,
+                    }
+                )
         rss = service.rss_mb()
     return {
         "segments": opts.segments,
@@ -499,9 +502,32 @@ async def measure_latency(opts: argparse.Namespace) -> dict:
         "duration_s": opts.duration,
         "create_segments_seconds": round(created_s, 2),
         "runs": runs,
+        "by_rate": by_rate(runs),
         "p99_goal_ms": 50,
         "peak_rss_mb": rss,
     }
+
+
+def by_rate(runs: list[dict]) -> list[dict]:
+    """Each rate over the repeats: the median and the worst p50 and p99. This machine is
+    shared, so one run's p99 says as much about the neighbours as about the segmenter; the
+    median over repeats (`--repeat`) is the figure the goal is read against."""
+    out = []
+    for rate in dict.fromkeys(r["rate_per_s"] for r in runs):
+        mine = [r["segmenter"] for r in runs if r["rate_per_s"] == rate]
+        p99s = [m["p99_ms"] for m in mine if m["p99_ms"] is not None]
+        p50s = [m["p50_ms"] for m in mine if m["p50_ms"] is not None]
+        out.append(
+            {
+                "rate_per_s": rate,
+                "repeats": len(mine),
+                "p99_ms": sorted(p99s),
+                "median_p99_ms": statistics.median(p99s) if p99s else None,
+                "worst_p99_ms": max(p99s, default=None),
+                "median_p50_ms": statistics.median(p50s) if p50s else None,
+            }
+        )
+    return out
 
 
 # --- 2. evaluation cost as segments grow ---------------------------------------------------------
@@ -706,6 +732,13 @@ def table(result: dict) -> str:
                 f"max {s['max_ms']} ms ({s['matched']:,}/{s['messages']:,} matched, "
                 f"p99 x{run['p99_ratio']} baseline)",
             ]
+        for rate in latency.get("by_rate", []):
+            if rate["repeats"] > 1:
+                lines.append(
+                    f"  {rate['rate_per_s']:>6.0f}/s over {rate['repeats']} rounds: median p99 "
+                    f"{rate['median_p99_ms']} ms, worst {rate['worst_p99_ms']} ms "
+                    f"(median p50 {rate['median_p50_ms']} ms)"
+                )
     growth = result.get("growth")
     if growth and "error" not in growth:
         lines.append("evaluation cost per change:")
@@ -749,6 +782,9 @@ def main(argv: list[str] | None = None) -> int:
         "--touching", type=int, default=5, help="segments reading the changed field"
     )
     parser.add_argument("--clients", type=int, default=2000, help="clients (latency)")
+    parser.add_argument(
+        "--repeat", type=int, default=1, help="rounds of every rate (latency); median reported"
+    )
     parser.add_argument(
         "--rate", default="1000", help="portrait changes per second; a list runs each in turn"
     )
