@@ -8,12 +8,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from reach_runtime.db import runtime_metadata
+from reach_runtime.db import outbox, runtime_metadata
 from reach_runtime.kafka import ensure_topics
 from reach_runtime.service import Runtime, ServiceDefinition
 from reach_runtime.settings import ServiceSettings
 from reach_runtime.stack import Broker
-from reach_runtime.testing import end_other_connections
+from reach_runtime.testing import end_other_connections, eventually
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
 pytestmark = [pytest.mark.kafka, pytest.mark.postgres]
@@ -45,6 +46,11 @@ async def commit_event(writer: Runtime, value: bytes) -> None:
         await uow.commit()
 
 
+async def outbox_empty(sessions: async_sessionmaker) -> bool:
+    async with sessions() as session:
+        return await session.scalar(select(func.count()).select_from(outbox)) == 0
+
+
 async def test_a_commit_without_a_relay_in_its_process_wakes_the_relay_of_another(
     postgres_url: str,
     postgres_runtime_sessions: async_sessionmaker,  # the runtime's tables on postgres_url
@@ -59,6 +65,9 @@ async def test_a_commit_without_a_relay_in_its_process_wakes_the_relay_of_anothe
         await commit_event(writing, b"first")
         first = await broker.read(TOPIC, until=lambda r: len(r) >= 1, timeout_s=15)
         assert [r.value for r in first] == [b"first"]
+        # the relay deletes what Kafka acknowledged and commits: a failover before that would
+        # send "first" again (at least once), which is not what this test is about
+        assert await eventually(lambda: outbox_empty(postgres_runtime_sessions), timeout_s=15)
 
         # a failover ends every connection, the listener's too; it listens again (after 5 s)
         assert await end_other_connections(postgres_url) >= 1
