@@ -42,7 +42,13 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from profile_ingest import DEFAULT_PG_SERVER, delete_prefix, ensure_kafka, ensure_postgres
+from profile_ingest import (
+    DEFAULT_PG_SERVER,
+    delete_prefix,
+    ensure_kafka,
+    ensure_postgres,
+    write_result,
+)
 from reach_runtime.testing import create_database, drop_database
 from segment_latency import percentiles
 from sqlalchemy.engine import make_url
@@ -440,11 +446,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, help="also write the JSON result here")
     opts = parser.parse_args(argv)
     result = asyncio.run(run(opts))
-    text = json.dumps(result, indent=2)
-    print(text)
-    if opts.out:
-        opts.out.parent.mkdir(parents=True, exist_ok=True)
-        opts.out.write_text(text + "\n")
+    write_result(result, opts.out)
     print(table(result), file=sys.stderr)
     complete = result.get("ingest", {}).get("complete", True)
     return 0 if complete else 1

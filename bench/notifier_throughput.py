@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import statistics
 import sys
 import tempfile
@@ -35,6 +34,7 @@ from pathlib import Path
 
 import httpx
 from aiokafka import AIOKafkaProducer
+from profile_ingest import write_result
 from reach_contracts import OutreachRequested, OutreachRequestedPayload, encode
 from reach_runtime.stack import Broker, Stack
 from reach_runtime.testing import create_database, drop_database
@@ -250,7 +250,4 @@ if __name__ == "__main__":
     parser.add_argument("--out", type=Path)
     arguments = parser.parse_args()
     output = asyncio.run(main(arguments))
-    text = json.dumps(output, indent=2)
-    print(text)
-    if arguments.out:
-        arguments.out.write_text(text + "\n")
+    write_result(output, arguments.out)

@@ -82,6 +82,7 @@ from profile_ingest import (
     ensure_postgres,
     machine_ticks,
     topic_partitions,
+    write_result,
 )
 from replicate import replicate, spread
 from segment_latency import percentiles
@@ -1261,12 +1262,9 @@ def main(argv: list[str] | None = None) -> int:
     latencies = {}
     for r in result["runs"]:
         latencies[r["clients"]] = r.get("pipeline", {}).pop("_latencies", {})
-    text = json.dumps(result, indent=1, ensure_ascii=False)
-    print(text)
+    write_result(result, opts.out, indent=1)
     print(table(result), file=sys.stderr)
     if opts.out:
-        opts.out.parent.mkdir(parents=True, exist_ok=True)
-        opts.out.write_text(text, encoding="utf-8")
         for r in result["runs"]:
             r.setdefault("pipeline", {})["_latencies"] = latencies.get(r["clients"], {})
         with contextlib.suppress(ImportError):

@@ -56,6 +56,15 @@ def log(message: str) -> None:
     print(f"[profile_ingest] {message}", file=sys.stderr, flush=True)
 
 
+def write_result(result: dict, out: Path | None, *, indent: int = 2) -> None:
+    """A benchmark's JSON result on stdout, and in `out` when given."""
+    text = json.dumps(result, indent=indent, ensure_ascii=False, default=str)
+    print(text)
+    if out:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(text + "\n", encoding="utf-8")
+
+
 def peak_rss_kb() -> int:
     """Peak resident set size of this process so far, KiB.
 
@@ -764,12 +773,8 @@ def main(argv: list[str] | None = None) -> int:
     }
     if len(runs) > 1:
         result["growth"] = growth(runs)
-    text_out = json.dumps(result, indent=2)
-    print(text_out)
+    write_result(result, opts.out)
     print(table(result), file=sys.stderr)
-    if opts.out:
-        opts.out.parent.mkdir(parents=True, exist_ok=True)
-        opts.out.write_text(text_out + "\n", encoding="utf-8")
     failed = any(
         "error" in r["profile"] or not r["profile"].get("complete") or "error" in r["baseline"]
         for r in runs

@@ -57,6 +57,7 @@ from profile_ingest import (
     ensure_kafka,
     ensure_postgres,
     topic_partitions,
+    write_result,
 )
 from prometheus_client.parser import text_string_to_metric_families
 from reach_contracts import Portrait, PortraitUpdated, encode
@@ -819,12 +820,8 @@ def main(argv: list[str] | None = None) -> int:
         **asyncio.run(run(opts)),
         "load_average_after": [round(x, 2) for x in os.getloadavg()],
     }
-    text = json.dumps(result, indent=2, default=str)
-    print(text)
+    write_result(result, opts.out)
     print(table(result), file=sys.stderr)
-    if opts.out:
-        opts.out.parent.mkdir(parents=True, exist_ok=True)
-        opts.out.write_text(text + "\n", encoding="utf-8")
     failed = any(
         isinstance(part, dict) and "error" in part
         for part in (result.get("latency"), result.get("backfill"))

@@ -19,27 +19,30 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import json
 import os
 import subprocess
 import sys
 import tempfile
-import time
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
-from profile_ingest import DEFAULT_PG_SERVER, delete_prefix, ensure_kafka, ensure_postgres
+from profile_ingest import (
+    DEFAULT_PG_SERVER,
+    delete_prefix,
+    ensure_kafka,
+    ensure_postgres,
+    write_result,
+)
 from reach_contracts import encode
-from reach_runtime.kafka import partitions_of
 from reach_runtime.stack import Stack
 from reach_runtime.testing import create_database, drop_database
 from reach_sim import builders as make
-from segment_latency import percentiles
+from segment_latency import paced_round_trip
 
 LAYOUTS = {"all": ("all",), "split": ("api", "consume", "relay")}
 TRADES, PORTRAITS = "trading.trades.v1", "reach.portraits.v1"
@@ -82,45 +85,18 @@ async def one_layout(opts: argparse.Namespace, layout: str) -> dict:
 
 
 async def measure(opts: argparse.Namespace, prefix: str) -> dict:
-    reader = AIOKafkaConsumer(
-        bootstrap_servers=opts.bootstrap, enable_auto_commit=False, fetch_max_wait_ms=50
+    """Trades for new clients at `--rate`, each timed to its client's first portrait."""
+    now = datetime.now(UTC)
+    trades = [(f"S{n:08d}", 0, encode(make.trade(f"S{n:08d}", now))) for n in range(opts.events)]
+    return await paced_round_trip(
+        opts.bootstrap, prefix + TRADES, prefix + PORTRAITS, trades, opts.rate, first_portrait, 60
     )
-    await reader.start()
-    tps = await partitions_of(opts.bootstrap, [prefix + PORTRAITS])
-    reader.assign(tps)
-    await reader.seek_to_end(*tps)
-    for tp in tps:
-        await reader.position(tp)
-    sent: dict[str, float] = {}
-    arrived: dict[str, float] = {}
 
-    async def read() -> None:
-        while len(arrived) < opts.events:
-            batches = await reader.getmany(timeout_ms=100)
-            now = time.perf_counter()
-            for records in batches.values():
-                for record in records:
-                    arrived.setdefault(json.loads(record.value)["client_id"], now)
 
-    producer = AIOKafkaProducer(bootstrap_servers=opts.bootstrap, acks="all")
-    await producer.start()
-    reading = asyncio.create_task(read())
-    try:
-        start = time.perf_counter()
-        for n in range(opts.events):
-            client = f"S{n:08d}"
-            value = encode(make.trade(client, datetime.now(UTC)))
-            await asyncio.sleep(max(0.0, start + n / opts.rate - time.perf_counter()))
-            sent[client] = time.perf_counter()
-            await producer.send(prefix + TRADES, value, key=client.encode())
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(reading, timeout=60)
-    finally:
-        reading.cancel()
-        await producer.stop()
-        await reader.stop()
-    latencies = [arrived[c] - sent[c] for c in sent if c in arrived]
-    return {"events": opts.events, "arrived": len(latencies), **percentiles(latencies)}
+def first_portrait(record: Any) -> tuple[tuple[str, int], None]:
+    """A portrait's client, matched to the trade sent as (client, 0); later versions arrive
+    after the first and are not counted again."""
+    return (json.loads(record.value)["client_id"], 0), None
 
 
 async def run(opts: argparse.Namespace) -> dict:
@@ -148,12 +124,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, help="also write the JSON result here")
     opts = parser.parse_args(argv)
     result = asyncio.run(run(opts))
-    text = json.dumps(result, indent=2)
-    print(text)
-    if opts.out:
-        opts.out.write_text(text)
+    write_result(result, opts.out)
     log(f"split - all: {result['split_minus_all_ms']}")
-    return 0 if all(result[x]["arrived"] == opts.events for x in LAYOUTS) else 1
+    return 0 if all(result[x]["matched"] == opts.events for x in LAYOUTS) else 1
 
 
 if __name__ == "__main__":
