@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterator, Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
 from reach_runtime.db import create_engine, runtime_metadata, session_factory
+from reach_runtime.service import Runtime, ServiceDefinition
 from reach_runtime.settings import ServiceSettings
 from reach_runtime.stack import Broker
 from sqlalchemy.ext.asyncio import async_sessionmaker
@@ -54,3 +56,29 @@ def broker_settings(database_url: str, broker: Broker) -> Callable[..., ServiceS
         )
 
     return settings
+
+
+@pytest.fixture
+def postgres_runtime(postgres_url: str, broker: Broker) -> Callable[..., Runtime]:
+    """Runtimes of a service with no tables of its own, on `postgres_url` and this test's
+    broker, named and with the settings given; the runtime's tables come from
+    `postgres_runtime_sessions` (not migrated)."""
+
+    def runtime(name: str, **fields: Any) -> Runtime:
+        settings = ServiceSettings(
+            service_name=name,
+            database_url=postgres_url,
+            kafka_bootstrap_servers=broker.bootstrap,
+            kafka_topic_prefix=broker.prefix,
+            **fields,
+        )
+        return Runtime(
+            ServiceDefinition(
+                name=name,
+                settings=settings,
+                metadata=runtime_metadata,
+                migrations=Path(__file__).parent,
+            )
+        )
+
+    return runtime

@@ -9,15 +9,14 @@ import asyncio
 import logging
 from collections.abc import Callable
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 from reach_contracts import Event, WechatFollowed, WechatFollowedPayload
 from reach_runtime.clock import SystemClock
 from reach_runtime.consumer import BatchConsumer
-from reach_runtime.db import dead_letters, runtime_metadata
+from reach_runtime.db import dead_letters
 from reach_runtime.kafka import ensure_topics
-from reach_runtime.service import Runtime, ServiceDefinition
+from reach_runtime.service import Runtime
 from reach_runtime.settings import ServiceSettings
 from reach_runtime.stack import Broker
 from reach_runtime.testing import end_other_connections, eventually
@@ -95,31 +94,19 @@ async def test_what_arrives_during_a_batch_is_handled_in_the_next_batch(
 async def test_a_batch_on_a_connection_the_database_ended_is_retried_on_a_new_one(
     postgres_url: str,
     postgres_runtime_sessions: async_sessionmaker,  # the runtime's tables on postgres_url
+    postgres_runtime: Callable[..., Runtime],
     broker: Broker,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     await ensure_topics(broker.bootstrap, [broker.prefix + TOPIC], partitions=1)
-    settings = ServiceSettings(
-        service_name="reconnect-test",
-        database_url=postgres_url,
-        kafka_bootstrap_servers=broker.bootstrap,
-        kafka_topic_prefix=broker.prefix,
-    )
-    runtime = Runtime(
-        ServiceDefinition(
-            name="reconnect-test",
-            settings=settings,
-            metadata=runtime_metadata,
-            migrations=Path(__file__).parent,  # not migrated: the fixture made the tables
-        )
-    )
+    runtime = postgres_runtime("reconnect-test")
     handled: list[str] = []
 
     async def on_followed(event: Event, uow: UnitOfWork) -> None:
         handled.append(event.event_id)
 
     consumer = BatchConsumer(
-        settings=settings,
+        settings=runtime.settings,
         subscriptions={TOPIC: {"wechat.followed": on_followed}},
         uow_factory=runtime.stream_uows,  # what the service's consumer runs on
         transient_backoff_s=0.1,

@@ -5,13 +5,12 @@ connection."""
 
 from __future__ import annotations
 
-from pathlib import Path
+from collections.abc import Callable
 
 import pytest
-from reach_runtime.db import outbox, runtime_metadata
+from reach_runtime.db import outbox
 from reach_runtime.kafka import ensure_topics
-from reach_runtime.service import Runtime, ServiceDefinition
-from reach_runtime.settings import ServiceSettings
+from reach_runtime.service import Runtime
 from reach_runtime.stack import Broker
 from reach_runtime.testing import end_other_connections, eventually
 from sqlalchemy import func, select
@@ -20,24 +19,6 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 pytestmark = [pytest.mark.kafka, pytest.mark.postgres]
 TOPIC = "reach.segment-memberships.v1"
 POLL_MS = 60_000  # the relay's idle poll: far longer than any wait below
-
-
-def runtime(name: str, postgres_url: str, broker: Broker) -> Runtime:
-    settings = ServiceSettings(
-        service_name=name,
-        database_url=postgres_url,
-        kafka_bootstrap_servers=broker.bootstrap,
-        kafka_topic_prefix=broker.prefix,
-        relay_poll_interval_ms=POLL_MS,
-    )
-    return Runtime(
-        ServiceDefinition(
-            name=name,
-            settings=settings,
-            metadata=runtime_metadata,
-            migrations=Path(__file__).parent,  # not migrated: the fixture made the tables
-        )
-    )
 
 
 async def commit_event(writer: Runtime, value: bytes) -> None:
@@ -54,11 +35,12 @@ async def outbox_empty(sessions: async_sessionmaker) -> bool:
 async def test_a_commit_without_a_relay_in_its_process_wakes_the_relay_of_another(
     postgres_url: str,
     postgres_runtime_sessions: async_sessionmaker,  # the runtime's tables on postgres_url
+    postgres_runtime: Callable[..., Runtime],
     broker: Broker,
 ) -> None:
     await ensure_topics(broker.bootstrap, [broker.prefix + TOPIC], partitions=1)
-    relaying = runtime("signal-relay", postgres_url, broker)
-    writing = runtime("signal-api", postgres_url, broker)
+    relaying = postgres_runtime("signal-relay", relay_poll_interval_ms=POLL_MS)
+    writing = postgres_runtime("signal-api", relay_poll_interval_ms=POLL_MS)
     await relaying.start(["relay"])
     await writing.start(["api"])
     try:

@@ -22,6 +22,14 @@ pytestmark = pytest.mark.kafka
 TOPIC = "reach.segment-memberships.v1"
 
 
+def outbox_rows(*values: bytes) -> list[dict]:
+    """Outbox rows of one client's events on TOPIC, in the order given."""
+    now = datetime.now(UTC)
+    return [
+        {"topic": TOPIC, "key": "C1", "value": v, "headers": [], "created_at": now} for v in values
+    ]
+
+
 async def test_a_backlog_goes_out_in_order_and_the_pending_gauge_follows_it(
     runtime_sessions: async_sessionmaker,
     broker: Broker,
@@ -30,19 +38,8 @@ async def test_a_backlog_goes_out_in_order_and_the_pending_gauge_follows_it(
 ) -> None:
     settings = broker_settings(service_name="relay-test", relay_batch_size=100)
     await ensure_topics(broker.bootstrap, [broker.prefix + TOPIC], partitions=1)
-    now = datetime.now(UTC)
     async with runtime_sessions() as session, session.begin():
-        rows = [
-            {
-                "topic": TOPIC,
-                "key": "C1",
-                "value": str(n).encode(),
-                "headers": [],
-                "created_at": now,
-            }
-            for n in range(250)
-        ]
-        await session.execute(insert(outbox), rows)
+        await session.execute(insert(outbox), outbox_rows(*(str(n).encode() for n in range(250))))
     producer = new_producer(settings)
     await producer.start()
     relay = OutboxRelay(settings=settings, sessions=runtime_sessions, producer=producer)
@@ -58,7 +55,7 @@ async def test_a_backlog_goes_out_in_order_and_the_pending_gauge_follows_it(
             runtime_sessions() as session,
             session.begin(),
         ):  # arrives meanwhile, not counted yet
-            await session.execute(insert(outbox), [{**rows[0], "value": b"250"}])
+            await session.execute(insert(outbox), outbox_rows(b"250"))
         assert await relay.relay_once() == 100
         assert pending() == 50  # the last count less what was sent since
         assert await relay.relay_once() == 51  # a partial batch: nothing was left
@@ -81,16 +78,9 @@ async def test_a_batch_kafka_refuses_stays_in_the_outbox(
     """The relay deletes a batch as it takes it; the deletion must not outlive a failed send."""
     settings = broker_settings(service_name="relay-refused")
     await ensure_topics(broker.bootstrap, [broker.prefix + TOPIC], partitions=1)
-    now = datetime.now(UTC)
     values = [b"first", b"x" * 2_000_000, b"third"]  # the middle one is over the request limit
     async with runtime_sessions() as session, session.begin():
-        await session.execute(
-            insert(outbox),
-            [
-                {"topic": TOPIC, "key": "C1", "value": v, "headers": [], "created_at": now}
-                for v in values
-            ],
-        )
+        await session.execute(insert(outbox), outbox_rows(*values))
     producer = new_producer(settings)
     await producer.start()
     relay = OutboxRelay(settings=settings, sessions=runtime_sessions, producer=producer)
