@@ -45,25 +45,29 @@ class OutboxSignal:
         self._sending = asyncio.get_running_loop().create_task(self._notify())
 
     async def _notify(self) -> None:
-        again = True
-        while again:
+        """NOTIFY until no commit came in while the last one was on its way."""
+        self._again = True
+        while self._again:
             self._again = False
-            for attempt in (1, 2):  # a pooled connection a failover ended fails once, then is new
-                try:
-                    async with self._engine.connect() as connection:
-                        autocommit = await connection.execution_options(
-                            isolation_level="AUTOCOMMIT"
-                        )
-                        await autocommit.execute(_NOTIFY)
-                    break
-                except Exception as error:
-                    if attempt == 2:
-                        log.warning(
-                            "outbox notify failed; the relay's poll will find the rows",
-                            extra={"fields": {"error": repr(error)}},
-                        )
-                        return
-            again = self._again
+            if not await self._notify_once():
+                return
+
+    async def _notify_once(self) -> bool:
+        """One NOTIFY; a pooled connection a failover ended fails once, and the retry gets a
+        new one. False (and a warning) if both tries fail."""
+        for attempt in (1, 2):
+            try:
+                async with self._engine.connect() as connection:
+                    autocommit = await connection.execution_options(isolation_level="AUTOCOMMIT")
+                    await autocommit.execute(_NOTIFY)
+                return True
+            except Exception as error:
+                if attempt == 2:
+                    log.warning(
+                        "outbox notify failed; the relay's poll will find the rows",
+                        extra={"fields": {"error": repr(error)}},
+                    )
+        return False
 
     async def close(self) -> None:
         """Let a NOTIFY in flight finish (briefly) before the engine goes."""
