@@ -452,48 +452,9 @@ async def measure_latency(opts: argparse.Namespace) -> dict:
         runs = []
         for repeat in range(opts.repeat):
             for rate in rates:
-                paced = changes(opts.clients, int(rate * opts.duration), last)
-                log(f"  {rate}/s baseline: bare produce -> consume")
-                baseline = await paced_round_trip(
-                    opts.bootstrap, baseline_topic, baseline_topic, paced, rate, portrait_key, 30
-                )
-                processed_before = await service.processed()
-                batches_before = await batch_totals(service)
-                log(f"  {rate}/s segmenter: portrait -> membership event")
-                subject = await paced_round_trip(
-                    opts.bootstrap,
-                    service.prefix + PORTRAITS,
-                    service.prefix + MEMBERSHIPS,
-                    paced,
-                    rate,
-                    membership_key,
-                    opts.timeout,
-                )
-                subject["processed"] = int(await service.processed() - processed_before)
-                after = await batch_totals(service)
-                seconds, batches = after[0] - batches_before[0], after[1] - batches_before[1]
-                # One transaction per partition batch, partitions one after another: a change
-                # waits for the batches ahead of it.
-                subject["partition_batches"] = int(batches)
-                subject["mean_batch_ms"] = round(seconds / batches * 1000, 1) if batches else None
-                subject["mean_batch_changes"] = (
-                    round(subject["processed"] / batches, 1) if batches else None
-                )
-                log(
-                    f"    baseline p50 {baseline['p50_ms']} p99 {baseline['p99_ms']} ms; "
-                    f"segmenter p50 {subject['p50_ms']} p99 {subject['p99_ms']} ms"
-                )
                 runs.append(
-                    {
-                        "rate_per_s": rate,
-                        "repeat": repeat + 1,
-                        "changes": len(paced),
-                        "baseline": baseline,
-                        "segmenter": subject,
-                        "p99_ratio": round(subject["p99_ms"] / baseline["p99_ms"], 1)
-                        if subject["p99_ms"] and baseline["p99_ms"]
-                        else None,
-                    }
+                    {"repeat": repeat + 1}
+                    | await one_rate(opts, service, rate, last, baseline_topic)
                 )
         rss = service.rss_mb()
     return {
@@ -506,6 +467,54 @@ async def measure_latency(opts: argparse.Namespace) -> dict:
         "by_rate": by_rate(runs),
         "p99_goal_ms": 50,
         "peak_rss_mb": rss,
+    }
+
+
+async def one_rate(
+    opts: argparse.Namespace,
+    service: Segmenter,
+    rate: float,
+    last: dict[int, int],
+    baseline_topic: str,
+) -> dict:
+    """One round at `rate`: the bare produce→consume baseline, then the segmenter."""
+    paced = changes(opts.clients, int(rate * opts.duration), last)
+    log(f"  {rate}/s baseline: bare produce -> consume")
+    baseline = await paced_round_trip(
+        opts.bootstrap, baseline_topic, baseline_topic, paced, rate, portrait_key, 30
+    )
+    processed_before = await service.processed()
+    batches_before = await batch_totals(service)
+    log(f"  {rate}/s segmenter: portrait -> membership event")
+    subject = await paced_round_trip(
+        opts.bootstrap,
+        service.prefix + PORTRAITS,
+        service.prefix + MEMBERSHIPS,
+        paced,
+        rate,
+        membership_key,
+        opts.timeout,
+    )
+    subject["processed"] = int(await service.processed() - processed_before)
+    after = await batch_totals(service)
+    seconds, batches = after[0] - batches_before[0], after[1] - batches_before[1]
+    # One transaction per poll (every partition it returned): a change waits for the batch
+    # ahead of it.
+    subject["partition_batches"] = int(batches)
+    subject["mean_batch_ms"] = round(seconds / batches * 1000, 1) if batches else None
+    subject["mean_batch_changes"] = round(subject["processed"] / batches, 1) if batches else None
+    log(
+        f"    baseline p50 {baseline['p50_ms']} p99 {baseline['p99_ms']} ms; "
+        f"segmenter p50 {subject['p50_ms']} p99 {subject['p99_ms']} ms"
+    )
+    return {
+        "rate_per_s": rate,
+        "changes": len(paced),
+        "baseline": baseline,
+        "segmenter": subject,
+        "p99_ratio": round(subject["p99_ms"] / baseline["p99_ms"], 1)
+        if subject["p99_ms"] and baseline["p99_ms"]
+        else None,
     }
 
 
